@@ -1,0 +1,51 @@
+# prices-predictor: one entry point for humans and CI.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PP_HOME ?= $(CURDIR)/.pp
+export MLFLOW_DISABLE_TELEMETRY := true
+export ZENML_ANALYTICS_OPT_IN := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install run train serve test test-fast lint bench stack stack-down clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "uv==0.13.8"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/prices-predictor train
+	$(BIN)/prices-predictor serve --host 127.0.0.1 --port 8000
+
+train: install
+	$(BIN)/prices-predictor train
+
+serve: install
+	$(BIN)/prices-predictor serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src
+
+bench: install
+	$(BIN)/python -m prices_predictor.bench
+
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pp .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ``prices-predictor`` command line."""

@@ -1,0 +1,21 @@
+"""Entry point: ``prices-predictor --help``."""
+
+from __future__ import annotations
+
+import typer
+
+from prices_predictor.cli import registry_cmds, serve_cmds, train_cmds
+
+app = typer.Typer(
+    help="Housing price prediction: train, gate, serve, explain and monitor.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+train_cmds.register(app)
+registry_cmds.register(app)
+serve_cmds.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

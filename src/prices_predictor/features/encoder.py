@@ -1,0 +1,239 @@
+"""Ames-aware feature encoder: raw rows in, a dense float matrix out.
+
+One numpy implementation serves training, batch scoring and single-row serving, so the
+transform the model was trained on is exactly the one applied when it serves. It accepts a
+DataFrame or a list of dicts (by original column names) without building a DataFrame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prices_predictor.data import schema
+
+NONE = "None"
+MIN_LEVEL_COUNT = 5
+# Below this many rows, category lookups by dict beat pandas' hashing set-up cost.
+SMALL_N = 64
+
+Rows = pd.DataFrame | Sequence[Mapping[str, Any]]
+
+ENGINEERED: tuple[str, ...] = (
+    "total_sf",
+    "house_age",
+    "remod_age",
+    "total_bath",
+    "porch_sf",
+    "qual_x_area",
+    "has_second_floor",
+    "has_garage",
+    "has_basement",
+    "has_fireplace",
+    "has_pool",
+    "remodeled",
+)
+
+
+@dataclass
+class FeatureEncoder:
+    """Fitted imputation values, category levels and the output column layout."""
+
+    medians: dict[str, float] = field(default_factory=dict)
+    frontage_by_hood: dict[str, float] = field(default_factory=dict)
+    modes: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, list[str]] = field(default_factory=dict)
+    feature_names: list[str] = field(default_factory=list)
+    fitted: bool = False
+
+    # ---- fitting -------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame) -> FeatureEncoder:
+        """Learn medians, modes and one-hot levels from training rows."""
+        cols = _columns(df, len(df))
+        for col in schema.NUMERIC:
+            v = _zero_fill(col, _numeric(cols.get(col), len(df)))
+            med = float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
+            self.medians[col] = med
+        hood = _category(cols.get("Neighborhood"), len(df))
+        front = _numeric(cols.get("Lot Frontage"), len(df))
+        frame = pd.DataFrame({"h": hood, "f": front}).dropna()
+        self.frontage_by_hood = {str(k): float(v) for k, v in frame.groupby("h")["f"].median().items()}
+        for col in schema.CATEGORICAL:
+            vals = pd.Series(_category(cols.get(col), len(df)))
+            if col in schema.NONE_MEANS_ABSENT:
+                vals = vals.fillna(NONE)
+            counts = vals.value_counts()
+            self.modes[col] = str(counts.index[0]) if len(counts) else NONE
+            if col in schema.NOMINAL:
+                self.levels[col] = sorted(str(k) for k, n in counts.items() if n >= MIN_LEVEL_COUNT)
+        self.feature_names = [
+            *schema.NUMERIC,
+            *schema.ORDINAL,
+            *ENGINEERED,
+            *(f"{c}={lvl}" for c in schema.NOMINAL for lvl in self.levels[c]),
+        ]
+        self._build_lookups()
+        self.fitted = True
+        return self
+
+    def _build_lookups(self) -> None:
+        self._offsets: dict[str, int] = {}
+        self._codes: dict[str, dict[str, int]] = {}
+        pos = len(schema.NUMERIC) + len(schema.ORDINAL) + len(ENGINEERED)
+        for c in schema.NOMINAL:
+            self._offsets[c] = pos
+            self._codes[c] = {lvl: i for i, lvl in enumerate(self.levels[c])}
+            pos += len(self.levels[c])
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.fitted:
+            self._build_lookups()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    # ---- transforming ----------------------------------------------------------------
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def index(self, name: str) -> int:
+        return self.feature_names.index(name)
+
+    def transform(self, rows: Rows) -> np.ndarray:
+        """Encode rows (DataFrame or list of dicts keyed by original names)."""
+        if not self.fitted:
+            raise RuntimeError("FeatureEncoder.transform called before fit")
+        n = len(rows)
+        cols = _columns(rows, n)
+        out = np.zeros((n, self.n_features), dtype=np.float64)
+        num: dict[str, np.ndarray] = {}
+        hood = self._impute_category("Neighborhood", _category(cols.get("Neighborhood"), n))
+        for j, col in enumerate(schema.NUMERIC):
+            v = _zero_fill(col, _numeric(cols.get(col), n))
+            miss = ~np.isfinite(v)
+            if miss.any():
+                v = v.copy()
+                if col == "Lot Frontage":
+                    fill = [self.frontage_by_hood.get(h, self.medians[col]) for h in hood[miss]]
+                    v[miss] = fill
+                elif col == "Garage Yr Blt" and "Year Built" in num:
+                    v[miss] = num["Year Built"][miss]
+                else:
+                    v[miss] = self.medians[col]
+            num[col] = v
+            out[:, j] = v
+        j0 = len(schema.NUMERIC)
+        for j, (col, ranks) in enumerate(schema.ORDINAL.items()):
+            vals = self._impute_category(col, _category(cols.get(col), n))
+            out[:, j0 + j] = [ranks.get(v, 0) for v in vals] if n < SMALL_N else (
+                pd.Series(vals).map(ranks).fillna(0).to_numpy(dtype=np.float64)
+            )
+        j0 += len(schema.ORDINAL)
+        out[:, j0 : j0 + len(ENGINEERED)] = _engineered(num)
+        rows_idx = np.arange(n)
+        for col in schema.NOMINAL:
+            vals = self._impute_category(col, _category(cols.get(col), n))
+            codes = self._level_codes(col, vals)
+            hit = codes >= 0
+            out[rows_idx[hit], self._offsets[col] + codes[hit]] = 1.0
+        return out
+
+    def _impute_category(self, col: str, vals: np.ndarray) -> np.ndarray:
+        miss = pd.isna(vals)
+        if miss.any():
+            vals = vals.copy()
+            vals[miss] = NONE if col in schema.NONE_MEANS_ABSENT else self.modes[col]
+        return vals
+
+    def _level_codes(self, col: str, vals: np.ndarray) -> np.ndarray:
+        if len(vals) < SMALL_N:
+            lut = self._codes[col]
+            return np.array([lut.get(v, -1) for v in vals], dtype=np.int64)
+        cat = pd.Categorical(vals, categories=self.levels[col])
+        return np.asarray(cat.codes, dtype=np.int64)
+
+    def missing_features(self, row: Mapping[str, Any]) -> list[str]:
+        """Names of schema features absent or null in one input row."""
+        return [c for c in schema.FEATURES if _is_missing(row.get(c))]
+
+
+def _engineered(num: dict[str, np.ndarray]) -> np.ndarray:
+    g = num.__getitem__
+    cols = [
+        g("Total Bsmt SF") + g("Gr Liv Area"),
+        g("Yr Sold") - g("Year Built"),
+        g("Yr Sold") - g("Year Remod/Add"),
+        g("Full Bath") + 0.5 * g("Half Bath") + g("Bsmt Full Bath") + 0.5 * g("Bsmt Half Bath"),
+        g("Wood Deck SF") + g("Open Porch SF") + g("Enclosed Porch") + g("3Ssn Porch")
+        + g("Screen Porch"),
+        g("Overall Qual") * g("Gr Liv Area"),
+        (g("2nd Flr SF") > 0).astype(np.float64),
+        (g("Garage Area") > 0).astype(np.float64),
+        (g("Total Bsmt SF") > 0).astype(np.float64),
+        (g("Fireplaces") > 0).astype(np.float64),
+        (g("Pool Area") > 0).astype(np.float64),
+        (g("Year Remod/Add") != g("Year Built")).astype(np.float64),
+    ]
+    return np.column_stack(cols)
+
+
+def _columns(rows: Rows, n: int) -> dict[str, Any]:
+    if isinstance(rows, pd.DataFrame):
+        return {c: rows[c].to_numpy() for c in rows.columns if c in _KNOWN}
+    return {c: [r.get(c) for r in rows] for c in _KNOWN if any(c in r for r in rows)}
+
+
+_KNOWN = frozenset(schema.FEATURES)
+
+
+def _numeric(values: Any, n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values.astype(np.float64)
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _zero_fill(col: str, v: np.ndarray) -> np.ndarray:
+    if col in schema.ZERO_WHEN_MISSING:
+        return np.where(np.isfinite(v), v, 0.0)
+    return v
+
+
+def _category(values: Any, n: int) -> np.ndarray:
+    """Object array of category strings, None where missing; ints become '20' not '20.0'."""
+    if values is None:
+        return np.full(n, None, dtype=object)
+    if n < SMALL_N:
+        return np.array([_cat_value(v) for v in values], dtype=object)
+    s = pd.Series(values)
+    miss = s.isna()
+    if s.dtype.kind == "f":
+        s = s.fillna(0).astype(np.int64)
+    out = s.astype(str).to_numpy(dtype=object)
+    out[miss.to_numpy()] = None
+    return out
+
+
+def _cat_value(v: Any) -> str | None:
+    if _is_missing(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (np.integer, np.floating)):
+        return _cat_value(v.item())
+    return str(v)
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA

@@ -1,0 +1,1 @@
+"""Model strategies (one module each), their registry, tuning and the fitted price model."""

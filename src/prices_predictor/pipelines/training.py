@@ -1,0 +1,33 @@
+"""ZenML training pipeline: ingest -> validate -> split -> fit -> evaluate -> register."""
+
+from zenml import pipeline
+
+from prices_predictor.steps.training.evaluate import evaluate_model
+from prices_predictor.steps.training.fit import fit_model
+from prices_predictor.steps.training.ingest import ingest_data
+from prices_predictor.steps.training.register import register_model
+from prices_predictor.steps.training.split import split_data
+from prices_predictor.steps.training.validate import validate_data
+
+
+@pipeline(enable_cache=True)
+def training_pipeline(
+    data: str,
+    fingerprint: str,
+    model: str = "blend",
+    tune: bool = False,
+    target: str = "SalePrice",
+    test_size: float = 0.2,
+    seed: int = 42,
+    max_living_area: float = 4000.0,
+) -> str:
+    raw = ingest_data(data=data, fingerprint=fingerprint, target=target)
+    report = validate_data(raw, source=data, target=target)
+    train, holdout = split_data(raw, report, test_size=test_size, seed=seed,
+                                max_living_area=max_living_area)
+    price_model, cv_metrics, run_id = fit_model(train, model=model, tune=tune,
+                                                data_fingerprint=fingerprint)
+    holdout_metrics = evaluate_model(price_model, holdout, run_id)
+    version = register_model(price_model, train, cv_metrics, holdout_metrics, run_id, data=data,
+                             data_fingerprint=fingerprint, validation_report=report)
+    return version  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""The prediction service (FastAPI): app factory, model holder, routers, observability."""

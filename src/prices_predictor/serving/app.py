@@ -1,0 +1,48 @@
+"""App factory: ``uvicorn --factory prices_predictor.serving.app:create_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from prices_predictor import __version__
+from prices_predictor.serving import errors
+from prices_predictor.serving.holder import ModelHolder
+from prices_predictor.serving.jsonlog import setup_json_logging
+from prices_predictor.serving.lifecycle import lifespan
+from prices_predictor.serving.metrics import Metrics
+from prices_predictor.serving.middleware import ObservabilityMiddleware
+from prices_predictor.serving.predlog import PredictionLog
+from prices_predictor.serving.routers import admin, health, metrics, predict
+from prices_predictor.serving.service import PredictionService
+from prices_predictor.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    s = settings or get_settings()
+    setup_json_logging(s.log_level)
+    if not s.model_uri:
+        from prices_predictor.tracking.mlflow_env import configure
+
+        configure(s)
+    app = FastAPI(
+        title="prices-predictor",
+        version=__version__,
+        description="Housing price predictions with ranges, explanations and monitoring.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    m = Metrics()
+    holder = ModelHolder(s)
+    s.home.mkdir(parents=True, exist_ok=True)
+    predlog = PredictionLog(s.prediction_db, s.prediction_log_flush_s)
+    app.state.settings = s
+    app.state.metrics = m
+    app.state.holder = holder
+    app.state.predlog = predlog
+    app.state.service = PredictionService(s, holder, m, predlog)
+    errors.install(app, m)
+    for r in (health.router, predict.router, admin.router, metrics.router):
+        app.include_router(r)
+    app.add_middleware(ObservabilityMiddleware, metrics=m, max_body_bytes=s.max_body_bytes)
+    return app

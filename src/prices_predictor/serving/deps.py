@@ -1,0 +1,63 @@
+"""FastAPI dependencies, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from prices_predictor.serving.holder import ModelHolder
+from prices_predictor.serving.metrics import Metrics
+from prices_predictor.serving.service import PredictionService
+from prices_predictor.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    s: Settings = request.app.state.settings
+    return s
+
+
+def get_holder(request: Request) -> ModelHolder:
+    h: ModelHolder = request.app.state.holder
+    return h
+
+
+def get_service(request: Request) -> PredictionService:
+    svc: PredictionService = request.app.state.service
+    return svc
+
+
+def get_metrics(request: Request) -> Metrics:
+    m: Metrics = request.app.state.metrics
+    return m
+
+
+def require_json(request: Request) -> None:
+    ctype = request.headers.get("content-type", "")
+    if request.method == "POST" and "json" not in ctype.split(";")[0].lower():
+        raise HTTPException(415, detail=[{"field": "content-type", "rule": "application/json",
+                                          "message": f"expected application/json, got '{ctype}'"}])
+
+
+def require_admin(request: Request) -> None:
+    s: Settings = request.app.state.settings
+    if not s.admin_token:
+        raise HTTPException(404, detail="admin routes are disabled (PP_ADMIN_TOKEN is not set)")
+    auth = request.headers.get("authorization", "")
+    if auth != f"Bearer {s.admin_token}":
+        raise HTTPException(401, detail="missing or wrong bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+def request_id(request: Request) -> str:
+    rid: str = request.scope.get("state", {}).get("request_id", "")
+    return rid
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+HolderDep = Annotated[ModelHolder, Depends(get_holder)]
+ServiceDep = Annotated[PredictionService, Depends(get_service)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+RequestIdDep = Annotated[str, Depends(request_id)]
+JsonBody = Depends(require_json)
+AdminOnly = Depends(require_admin)

@@ -1,0 +1,57 @@
+"""Start-up, background reload, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from prices_predictor.serving.holder import ModelHolder
+from prices_predictor.serving.metrics import Metrics
+
+log = logging.getLogger("prices_predictor.serving")
+
+
+def record_reload(holder: ModelHolder, metrics: Metrics, result: dict[str, str]) -> None:
+    for variant, outcome in result.items():
+        if outcome == "loaded":
+            metrics.reloads.labels("success").inc()
+        elif outcome.startswith("error"):
+            metrics.reloads.labels("failure").inc()
+    for variant, m in holder.variants.items():
+        metrics.set_model(variant, m.name, m.version)
+
+
+async def _reload_loop(app: FastAPI) -> None:
+    holder: ModelHolder = app.state.holder
+    metrics: Metrics = app.state.metrics
+    interval = app.state.settings.reload_interval_s
+    first = True
+    while True:
+        result = await asyncio.to_thread(holder.reload)
+        record_reload(holder, metrics, result)
+        if first:
+            log.info("initial model load", extra={"result": result})
+            first = False
+        if interval <= 0 and holder.ready:
+            return
+        await asyncio.sleep(interval if interval > 0 else 2.0)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    task = asyncio.create_task(_reload_loop(app))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        predlog = app.state.predlog
+        if predlog is not None:
+            await asyncio.to_thread(predlog.close)
+            log.info("prediction log flushed", extra={"written": predlog.written,
+                                                      "errors": predlog.errors})

@@ -1,0 +1,107 @@
+"""Pure ASGI middleware: request id, body size limit, JSON request log, metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from prices_predictor.serving.metrics import Metrics
+
+log = logging.getLogger("prices_predictor.serving.access")
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+class ObservabilityMiddleware:
+    """X-Request-ID in and out, 413 over the size limit, one JSON log line per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        rid_raw = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
+        rid = rid_raw if rid_raw and rid_raw.isprintable() else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        status = 500
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await _too_large(send, rid, self.max_body)
+            self._record(scope, 413, start, rid)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_body:
+                    raise _BodyTooLarge
+            return msg
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                hdrs = list(message.get("headers", []))
+                hdrs.append((b"x-request-id", rid.encode()))
+                message["headers"] = hdrs
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_wrapper)
+        except _BodyTooLarge:
+            status = 413
+            await _too_large(send, rid, self.max_body)
+        finally:
+            self._record(scope, status, start, rid)
+
+    def _record(self, scope: Scope, status: int, start: float, rid: str) -> None:
+        elapsed = time.perf_counter() - start
+        route = _route_of(scope)
+        self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+        self.metrics.latency.labels(route).observe(elapsed)
+        st: dict[str, Any] = scope.get("state", {})
+        extra = {
+            "request_id": rid,
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "latency_ms": round(elapsed * 1000, 3),
+            "model_version": st.get("model_version"),
+            "n_rows": st.get("n_rows"),
+        }
+        if "payload" in st:
+            extra["payload"] = st["payload"]
+        log.info("request", extra=extra)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, rid: str, limit: int) -> None:
+    body = (
+        b'{"detail":[{"field":"body","rule":"max_bytes","message":"request body exceeds '
+        + str(limit).encode()
+        + b' bytes"}]}'
+    )
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", rid.encode())]})
+    await send({"type": "http.response.body", "body": body})

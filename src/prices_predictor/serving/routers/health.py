@@ -1,0 +1,48 @@
+"""Liveness, readiness, model card."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from prices_predictor.serving.deps import HolderDep
+from prices_predictor.serving.schemas import ModelInfo
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", responses={503: {"description": "No model loaded yet"}})
+async def ready(holder: HolderDep) -> JSONResponse:
+    """200 once a real model is loaded; 503 with the reason before."""
+    m = holder.get()
+    if m is None:
+        return JSONResponse({"status": "not ready", "reason": holder.last_error or "loading"},
+                            status_code=503)
+    return JSONResponse({"status": "ready", "model_version": m.version,
+                         "variants": sorted(holder.variants)})
+
+
+@router.get("/v1/model", response_model=ModelInfo, responses={503: {"description": "Not ready"}})
+async def model_info(holder: HolderDep, variant: str = "champion") -> ModelInfo | JSONResponse:
+    """Name, version, alias, metrics and features of the served model."""
+    m = holder.get(variant)
+    if m is None:
+        return JSONResponse({"detail": f"no '{variant}' model loaded"}, status_code=503)
+    meta = m.metadata
+    tags = meta.get("tags", {})
+    return ModelInfo(
+        name=m.name, version=m.version, alias=m.alias, source=m.source,
+        strategy=m.model.strategy,
+        metrics={k: float(v) for k, v in meta.get("metrics", {}).items()},
+        features=list(meta.get("features", {}).get("numeric", []))
+        + list(meta.get("features", {}).get("categorical", [])),
+        trained_at=meta.get("trained_at", ""),
+        data_fingerprint=tags.get("data_fingerprint", ""),
+        interval_coverage=m.model.interval_coverage, loaded_at=m.loaded_at,
+    )

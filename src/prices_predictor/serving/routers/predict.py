@@ -1,0 +1,165 @@
+"""Single, batch and MLflow-compatible predictions."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import ORJSONResponse
+from pydantic import ValidationError
+
+from prices_predictor.serving.deps import JsonBody, RequestIdDep, ServiceDep
+from prices_predictor.serving.errors import InputError
+from prices_predictor.serving.holder import CHAMPION
+from prices_predictor.serving.schemas import (
+    BatchRequest,
+    BatchResponse,
+    ErrorResponse,
+    HouseFeatures,
+    ModelRef,
+    Prediction,
+    PredictResponse,
+    to_row,
+)
+
+router = APIRouter(tags=["predict"], dependencies=[JsonBody])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+    503: {"description": "No model loaded"},
+}
+THREADPOOL_ROWS = 64
+
+
+def _prediction(scored: Any, i: int, coverage: float) -> Prediction:
+    return Prediction(
+        price=round(float(scored.price[i]), 2), price_low=round(float(scored.low[i]), 2),
+        price_high=round(float(scored.high[i]), 2), coverage=coverage,
+        imputed=scored.imputed[i], warnings=scored.warnings[i],
+    )
+
+
+@router.post("/v1/predict", response_model=PredictResponse, responses=ERRORS)
+async def predict(
+    house: HouseFeatures,  # type: ignore[valid-type]
+    request: Request, response: Response, service: ServiceDep, rid: RequestIdDep,
+) -> PredictResponse:
+    """Price one house, with an 80% range and the list of imputed features."""
+    t0 = time.perf_counter()
+    variant = CHAMPION
+    m = service.model(variant)
+    rows = [to_row(house)]
+    scored = service.score(m, rows, variant)
+    _annotate(request, response, m.version, 1, rows, service.settings.log_payloads)
+    service.log_predictions(m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000)
+    p = _prediction(scored, 0, m.model.interval_coverage)
+    return PredictResponse(**p.__dict__, request_id=rid,
+                           model=ModelRef(name=m.name, version=m.version, alias=m.alias,
+                                          variant=variant))
+
+
+@router.post("/v1/predict/batch", response_model=BatchResponse, responses=ERRORS)
+async def predict_batch(
+    body: BatchRequest, request: Request, response: Response, service: ServiceDep,
+    rid: RequestIdDep,
+) -> BatchResponse:
+    """Price up to PP_MAX_BATCH_ROWS houses."""
+    t0 = time.perf_counter()
+    _check_rows(len(body.houses), service.settings.max_batch_rows, "houses")
+    variant = CHAMPION
+    m = service.model(variant)
+    rows = [to_row(h) for h in body.houses]
+    scored = await _score(service, m, rows, variant)
+    _annotate(request, response, m.version, len(rows), rows, service.settings.log_payloads)
+    service.log_predictions(m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000)
+    cov = m.model.interval_coverage
+    return BatchResponse(
+        request_id=rid,
+        model=ModelRef(name=m.name, version=m.version, alias=m.alias, variant=variant),
+        predictions=[_prediction(scored, i, cov) for i in range(len(rows))],
+    )
+
+
+@router.post("/invocations", responses=ERRORS)
+async def invocations(
+    request: Request, response: Response, service: ServiceDep, rid: RequestIdDep
+) -> ORJSONResponse:
+    """MLflow scoring protocol: dataframe_split, dataframe_records, instances or inputs."""
+    t0 = time.perf_counter()
+    try:
+        payload = await request.json()
+    except ValueError as exc:
+        raise InputError("body", "json", f"invalid JSON: {exc}") from None
+    records = _mlflow_records(payload)
+    _check_rows(len(records), service.settings.max_batch_rows, "inputs")
+    rows = []
+    for i, rec in enumerate(records):
+        try:
+            rows.append(to_row(HouseFeatures.model_validate(rec)))
+        except ValidationError as exc:
+            raise InputError.from_validation(exc, prefix=f"inputs.{i}") from None
+    m = service.model(CHAMPION)
+    scored = await _score(service, m, rows, CHAMPION)
+    _annotate(request, response, m.version, len(rows), rows, service.settings.log_payloads)
+    service.log_predictions(m, CHAMPION, rid, rows, scored, (time.perf_counter() - t0) * 1000)
+    return ORJSONResponse({"predictions": [round(float(p), 2) for p in scored.price]},
+                          headers={"X-Model-Version": m.version})
+
+
+def _mlflow_records(payload: Any) -> list[dict[str, Any]]:
+    if not isinstance(payload, dict):
+        raise InputError("body", "mlflow_format", "expected a JSON object")
+    keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs")
+            if k in payload]
+    if len(keys) != 1:
+        raise InputError("body", "mlflow_format", "give exactly one of dataframe_split, "
+                         "dataframe_records, instances, inputs")
+    key, data = keys[0], payload[keys[0]]
+    if key == "dataframe_split":
+        if not isinstance(data, dict) or "columns" not in data or "data" not in data:
+            raise InputError(key, "mlflow_format", "needs 'columns' and 'data'")
+        cols = data["columns"]
+        if not isinstance(data["data"], list) or not all(
+            isinstance(r, list) and len(r) == len(cols) for r in data["data"]
+        ):
+            raise InputError(f"{key}.data", "mlflow_format", "rows must be lists as long as columns")
+        return [dict(zip(cols, r, strict=True)) for r in data["data"]]
+    if isinstance(data, dict):
+        if all(isinstance(v, list) for v in data.values()):  # columnar "inputs"
+            n = {len(v) for v in data.values()}
+            if len(n) != 1:
+                raise InputError(key, "mlflow_format", "columns must have equal lengths")
+            cols = list(data)
+            return [dict(zip(cols, vals, strict=True)) for vals in zip(*data.values(), strict=True)]
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise InputError(key, "mlflow_format", "expected a list of records (objects)")
+    if not data:
+        raise InputError(key, "min_items", "at least one row is required")
+    return data
+
+
+def _check_rows(n: int, limit: int, field: str) -> None:
+    if n > limit:
+        raise InputError(field, "max_items", f"at most {limit} rows per request, got {n}")
+    if n == 0:
+        raise InputError(field, "min_items", "at least one row is required")
+
+
+async def _score(service: Any, m: Any, rows: list[dict[str, Any]], variant: str) -> Any:
+    if len(rows) > THREADPOOL_ROWS:
+        return await run_in_threadpool(service.score, m, rows, variant)
+    return service.score(m, rows, variant)
+
+
+def _annotate(
+    request: Request, response: Response, version: str, n: int, rows: list[dict[str, Any]],
+    payloads: bool,
+) -> None:
+    st = request.scope.setdefault("state", {})
+    st["model_version"] = version
+    st["n_rows"] = n
+    if payloads:
+        st["payload"] = rows[:100]
+    response.headers["X-Model-Version"] = version

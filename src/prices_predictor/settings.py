@@ -1,0 +1,98 @@
+"""The one configuration object: every knob, env prefix ``PP_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All settings; read from the environment (``PP_*``) or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="PP_", env_file=".env", extra="ignore")
+
+    home: Path = Field(Path(".pp"), description="All local state: MLflow db/artifacts, ZenML, logs.")
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI; default sqlite under PP_HOME. http(s):// works."
+    )
+    mlflow_timeout_s: float = Field(10.0, description="HTTP timeout towards a tracking server.")
+    experiment_name: str = Field("prices_predictor", description="MLflow experiment name.")
+    model_name: str = Field("prices_predictor", description="Registered model name.")
+
+    data: str = Field("ames", description="Training data: 'ames' or a CSV/Parquet/ZIP path.")
+    target: str = Field("SalePrice", description="Target column (dollars).")
+    model: str = Field("blend", description="Default model strategy.")
+    params_file: Path | None = Field(
+        None, description="JSON of strategy parameters overriding the tuned defaults."
+    )
+    seed: int = Field(42, description="Seed for the split, CV folds and models.")
+    test_size: float = Field(0.2, gt=0, lt=1, description="Protocol holdout share.")
+    cv_folds: int = Field(5, ge=2, le=20, description="Folds for CV metrics and conformal range.")
+    outlier_max_living_area: float = Field(
+        4000.0, description="Training rows with Gr Liv Area above this are dropped (De Cock)."
+    )
+    interval_coverage: float = Field(0.8, gt=0, lt=1, description="Nominal price range coverage.")
+    tune_trials: int = Field(30, ge=1, description="Optuna trials for --tune.")
+    tune_timeout_s: float = Field(600.0, gt=0, description="Optuna time budget for --tune.")
+    n_jobs: int = Field(2, ge=1, description="Threads for model fitting.")
+
+    gate_max_rmse: float = Field(0.14, description="Threshold gate: max holdout RMSE(log).")
+    gate_min_r2: float = Field(0.88, description="Threshold gate: min holdout R2(log).")
+    gate_min_improvement: float = Field(
+        0.0, ge=0, description="Comparison gate: candidate must beat champion RMSE by this."
+    )
+
+    serve_alias: str = Field("champion", description="Registry alias the service serves.")
+    model_uri: str | None = Field(None, description="Serve this bundle dir / model URI instead.")
+    reload_interval_s: float = Field(30.0, ge=0, description="Alias poll period; 0 disables.")
+    admin_token: str | None = Field(None, description="Bearer token for /admin; unset disables.")
+    max_batch_rows: int = Field(10_000, ge=1, description="Max rows per batch request.")
+    max_body_bytes: int = Field(20_000_000, ge=1024, description="Max request body size.")
+    cache_size: int = Field(4096, ge=0, description="LRU prediction cache entries; 0 disables.")
+    log_payloads: bool = Field(False, description="Log feature values in request logs.")
+    log_level: str = Field("INFO", description="Log level.")
+    prediction_db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the prediction log; default SQLite under PP_HOME."
+    )
+    prediction_log_flush_s: float = Field(0.5, gt=0, description="Prediction log flush period.")
+
+    drift_on_training: Literal["warn", "fail"] = Field("warn", description="Drift policy.")
+    drift_share_alert: float = Field(0.5, gt=0, le=1, description="Drifted column share alert.")
+    drift_top_k: int = Field(5, ge=0, description="Alert on drift in any of the top-k features.")
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking URI in force."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> str:
+        """Artifact location for experiments created against a local store."""
+        return (self.home / "mlartifacts").as_uri()
+
+    @property
+    def zenml_dir(self) -> Path:
+        return self.home / "zenml"
+
+    @property
+    def prediction_db(self) -> str:
+        if self.prediction_db_url:
+            return self.prediction_db_url
+        return f"sqlite:///{self.home / 'predictions.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, cached; call ``get_settings.cache_clear()`` to re-read."""
+    return Settings()

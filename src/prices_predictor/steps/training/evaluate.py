@@ -1,0 +1,35 @@
+"""Step: score the fitted model on the protocol holdout; metrics and plots to MLflow."""
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+from zenml import step
+
+from prices_predictor.data.split import log_target
+from prices_predictor.evaluation import plots
+from prices_predictor.evaluation.metrics import interval_coverage, regression_metrics
+from prices_predictor.models.price_model import PriceModel
+from prices_predictor.settings import get_settings
+from prices_predictor.tracking.mlflow_env import configure
+
+
+@step(enable_cache=False)
+def evaluate_model(
+    price_model: PriceModel, holdout: pd.DataFrame, mlflow_run_id: str
+) -> Annotated[dict[str, float], "holdout_metrics"]:
+    import mlflow
+
+    s = get_settings()
+    configure(s)
+    y = log_target(holdout, s.target)
+    pred = price_model.predict_log(holdout)
+    metrics = regression_metrics(y, pred)
+    metrics["interval_coverage"] = interval_coverage(y, pred, price_model.interval_halfwidth)
+    metrics["holdout_rows"] = float(len(holdout))
+    with mlflow.start_run(run_id=mlflow_run_id), tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_metrics(metrics)
+        mlflow.log_artifact(str(plots.predicted_vs_actual(y, pred, Path(tmp) / "pred_vs_actual.png")), "plots")
+        mlflow.log_artifact(str(plots.residuals(y, pred, Path(tmp) / "residuals.png")), "plots")
+    return metrics

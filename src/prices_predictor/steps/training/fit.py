@@ -1,0 +1,60 @@
+"""Step: (optionally tune, then) fit the strategy on the training part; opens the MLflow run."""
+
+import json
+import logging
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import get_step_context, step
+
+from prices_predictor.models.price_model import PriceModel
+from prices_predictor.models.registry import default_params
+from prices_predictor.models.train import fit_price_model
+from prices_predictor.models.tuning import tune as tune_params
+from prices_predictor.settings import get_settings
+from prices_predictor.steps.materializers import PriceModelMaterializer
+from prices_predictor.tracking.mlflow_env import configure
+
+log = logging.getLogger(__name__)
+
+
+@step(enable_cache=False, output_materializers={"price_model": PriceModelMaterializer})
+def fit_model(
+    train: pd.DataFrame, model: str, tune: bool = False, data_fingerprint: str = ""
+) -> tuple[
+    Annotated[PriceModel, "price_model"],
+    Annotated[dict[str, float], "cv_metrics"],
+    Annotated[str, "mlflow_run_id"],
+]:
+    import mlflow
+
+    s = get_settings()
+    configure(s)
+    params = default_params(s.params_file)
+    run_name = get_step_context().pipeline_run.name
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.set_tags({"zenml_run": run_name, "strategy": model, "data_fingerprint": data_fingerprint})
+        if tune:
+            params, best, n = tune_params(
+                train, model, params, target=s.target, folds=s.cv_folds, seed=s.seed,
+                n_jobs=s.n_jobs, trials=s.tune_trials, timeout_s=s.tune_timeout_s,
+            )
+            mlflow.log_metrics({"tune_best_cv_rmse": best, "tune_trials": n})
+            mlflow.log_dict(params, "tuned_params.json")
+            log.info("tuning done: CV RMSE %.4f after %d trials", best, n)
+        result = fit_price_model(
+            train, model, params, target=s.target, folds=s.cv_folds, seed=s.seed,
+            n_jobs=s.n_jobs, coverage=s.interval_coverage,
+        )
+        flat = {f"{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in result.model.params.items()}
+        mlflow.log_params({"model": model, "tuned": tune, "cv_folds": s.cv_folds, "seed": s.seed,
+                           "test_size": s.test_size, **{k: str(v)[:500] for k, v in flat.items()}})
+        cv: dict[str, Any] = {
+            "cv_rmse_mean": result.cv_rmse_mean,
+            "cv_rmse_std": result.cv_rmse_std,
+            "interval_halfwidth_log": result.model.interval_halfwidth,
+            "fit_seconds": result.fit_seconds,
+            "train_rows": float(len(train)),
+        }
+        mlflow.log_metrics(cv)
+    return result.model, cv, run.info.run_id

@@ -1,0 +1,78 @@
+"""Step: log the model (signature, example, bundle files) and register a new version."""
+
+import datetime as dt
+import subprocess
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import get_step_context, step
+
+from prices_predictor import __version__
+from prices_predictor.data import schema
+from prices_predictor.models.price_model import PriceModel
+from prices_predictor.settings import get_settings
+from prices_predictor.tracking.mlflow_env import configure
+from prices_predictor.tracking.registry import log_price_model, register, set_version_tags
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@step(enable_cache=False)
+def register_model(
+    price_model: PriceModel,
+    train: pd.DataFrame,
+    cv_metrics: dict[str, float],
+    holdout_metrics: dict[str, float],
+    mlflow_run_id: str,
+    data: str,
+    data_fingerprint: str,
+    validation_report: dict[str, Any],
+    refit_full: bool = False,
+) -> Annotated[str, "model_version"]:
+    import mlflow
+
+    s = get_settings()
+    configure(s)
+    trained_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    tags = {
+        "data_source": data,
+        "data_fingerprint": data_fingerprint,
+        "data_rows": str(validation_report["rows"]),
+        "split_seed": str(s.seed),
+        "test_size": str(s.test_size),
+        "git_commit": git_commit(),
+        "strategy": price_model.strategy,
+        "trained_at": trained_at,
+        "refit_full": str(refit_full).lower(),
+        "zenml_run": get_step_context().pipeline_run.name,
+        "package_version": __version__,
+    }
+    metadata: dict[str, Any] = {
+        "name": s.model_name,
+        "strategy": price_model.strategy,
+        "trained_at": trained_at,
+        "metrics": {**holdout_metrics, **cv_metrics},
+        "features": {
+            "numeric": [c for c in schema.NUMERIC],
+            "categorical": [c for c in schema.CATEGORICAL],
+            "encoded": price_model.feature_names,
+        },
+        "interval": {"coverage": price_model.interval_coverage,
+                     "halfwidth_log": price_model.interval_halfwidth},
+        "tags": tags,
+    }
+    price_model.metadata = metadata
+    with mlflow.start_run(run_id=mlflow_run_id):
+        mlflow.set_tags(tags)
+        uri = log_price_model(price_model, train, metadata)
+    version = register(uri, s.model_name, mlflow_run_id, tags)
+    set_version_tags(s.model_name, version, {f"metric.{k}": round(v, 6) for k, v in holdout_metrics.items()})
+    return version

@@ -1,0 +1,22 @@
+"""Step: quality gate on the raw rows; hard violations raise, soft ones are recorded."""
+
+import logging
+from typing import Annotated, Any
+
+import pandas as pd
+from zenml import step
+
+from prices_predictor.data.validate import require_valid, validate
+
+log = logging.getLogger(__name__)
+
+
+@step(enable_cache=True)
+def validate_data(
+    raw_data: pd.DataFrame, source: str, target: str = "SalePrice"
+) -> Annotated[dict[str, Any], "validation_report"]:
+    report = validate(raw_data, target, source)
+    require_valid(report, source)
+    if report.soft:
+        log.warning("%s: soft validation findings:\n%s", source, report.table(report.soft))
+    return report.as_dict()

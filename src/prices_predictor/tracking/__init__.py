@@ -1,0 +1,1 @@
+"""MLflow: tracking set-up, the pyfunc model, the registry and its aliases."""

@@ -1,0 +1,49 @@
+"""Point MLflow at PP_HOME (or a server), with timeouts so an unreachable server fails fast."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+
+from prices_predictor.errors import RegistryError
+from prices_predictor.settings import Settings
+
+
+def configure(settings: Settings) -> str:
+    """Set tracking/registry URIs and the experiment; returns the experiment id."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(settings.mlflow_timeout_s)))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    uri = settings.tracking_uri
+    if uri.startswith(("http://", "https://")):
+        check_server(uri, settings.mlflow_timeout_s)
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        exp = mlflow.get_experiment_by_name(settings.experiment_name)
+        if exp is None:
+            local = not uri.startswith(("http://", "https://"))
+            return mlflow.create_experiment(
+                settings.experiment_name,
+                artifact_location=settings.artifact_root if local else None,
+            )
+        return str(exp.experiment_id)
+    except Exception as exc:
+        raise RegistryError(f"MLflow at {uri}: {str(exc).splitlines()[0]}") from exc
+
+
+def check_server(uri: str, timeout_s: float) -> None:
+    """Fail fast, with one clear line, when a tracking server does not answer."""
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s) as resp:
+            if resp.status != 200:
+                raise RegistryError(f"MLflow server {uri} is unhealthy (HTTP {resp.status})")
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RegistryError(f"MLflow server {uri} is unreachable: {reason}") from exc

@@ -1,0 +1,51 @@
+"""The MLflow pyfunc wrapper: plain ``mlflow.pyfunc.load_model`` predicts dollar prices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import joblib
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+
+from prices_predictor.data import schema
+from prices_predictor.models.price_model import PriceModel
+
+PRICE_MODEL_ARTIFACT = "price_model"
+
+
+class PricesPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """Input: a DataFrame of raw Ames features (original names). Output: price in dollars."""
+
+    def load_context(self, context: Any) -> None:
+        self.model: PriceModel = joblib.load(context.artifacts[PRICE_MODEL_ARTIFACT])
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> np.ndarray:
+        return self.model.predict_price(model_input)
+
+
+def signature_for(frame: pd.DataFrame) -> Any:
+    """Every feature optional; numeric as double, categories as string (MS SubClass: long)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    cols = []
+    for c in schema.FEATURES:
+        if c in schema.NUMERIC:
+            t = "double"
+        elif c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
+            t = "long"
+        else:
+            t = "string"
+        cols.append(ColSpec(t, c, required=False))
+    return ModelSignature(inputs=Schema(cols), outputs=Schema([ColSpec("double")]))
+
+
+def input_example(frame: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in schema.FEATURES if c in frame.columns]
+    ex = frame[cols].head(2).copy()
+    for c in cols:
+        if c in schema.NUMERIC:
+            ex[c] = ex[c].astype("float64")
+    return ex

@@ -1,0 +1,192 @@
+"""Logging the model to MLflow, registering versions and moving aliases."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+from prices_predictor import __version__
+from prices_predictor.data import schema
+from prices_predictor.errors import RegistryError
+from prices_predictor.models.price_model import PriceModel
+from prices_predictor.tracking.pyfunc import (
+    PRICE_MODEL_ARTIFACT,
+    PricesPyfunc,
+    input_example,
+    signature_for,
+)
+
+REFERENCE_FILE = "reference.parquet"
+METADATA_FILE = "metadata.json"
+REFERENCE_ROWS = 3000
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    pkgs = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "xgboost-cpu", "lightgbm",
+            "joblib"]
+    reqs = []
+    for p in pkgs:
+        try:
+            reqs.append(f"{p}=={version(p)}")
+        except Exception:  # noqa: BLE001 - a package not installed is simply not pinned
+            continue
+    return reqs + [f"prices-predictor=={__version__}"]
+
+
+def log_price_model(model: PriceModel, train: pd.DataFrame, metadata: dict[str, Any]) -> str:
+    """Log the pyfunc model (signature, example) plus metadata and the drift reference.
+
+    Must run inside an active MLflow run; returns the logged model's URI.
+    """
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pkl = Path(tmp) / "price_model.joblib"
+        joblib.dump(model, pkl)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=PricesPyfunc(),
+            artifacts={PRICE_MODEL_ARTIFACT: str(pkl)},
+            signature=signature_for(train),
+            input_example=input_example(train),
+            pip_requirements=_requirements(),
+        )
+        meta = Path(tmp) / METADATA_FILE
+        meta.write_text(json.dumps(metadata, indent=2, default=str))
+        mlflow.log_artifact(str(meta), artifact_path="bundle")
+        ref = Path(tmp) / REFERENCE_FILE
+        cols = [c for c in schema.FEATURES if c in train.columns]
+        train[cols].head(REFERENCE_ROWS).to_parquet(ref, index=False)
+        mlflow.log_artifact(str(ref), artifact_path="bundle")
+    return str(info.model_uri)
+
+
+@dataclass
+class VersionInfo:
+    name: str
+    version: str
+    run_id: str | None
+    source: str
+    aliases: list[str]
+    tags: dict[str, str]
+
+
+def client() -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def register(model_uri: str, name: str, run_id: str, tags: dict[str, str]) -> str:
+    """New version of ``name`` from ``model_uri``; returns the version number."""
+    import mlflow
+
+    mv = mlflow.register_model(model_uri, name, tags={**tags, "run_id": run_id})
+    return str(mv.version)
+
+
+def version_info(name: str, version: str) -> VersionInfo:
+    c = client()
+    try:
+        mv = c.get_model_version(name, str(version))
+    except Exception as exc:
+        raise RegistryError(f"model {name} version {version} not found") from exc
+    return VersionInfo(name, str(mv.version), mv.run_id, mv.source, list(mv.aliases), dict(mv.tags))
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """Version behind ``alias``, or None when the alias (or the model) does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client().get_model_version_by_alias(name, alias).version)
+    except MlflowException as exc:
+        code = getattr(exc, "error_code", "")
+        if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+            return None
+        raise RegistryError(f"registry: {str(exc).splitlines()[0]}") from exc
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    client().set_registered_model_alias(name, alias, str(version))
+
+
+def delete_alias(name: str, alias: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client().delete_registered_model_alias(name, alias)
+    except MlflowException:
+        pass
+
+
+def set_version_tags(name: str, version: str, tags: dict[str, Any]) -> None:
+    c = client()
+    for k, v in tags.items():
+        c.set_model_version_tag(name, str(version), k, str(v))
+
+
+def download_version(name: str, version: str, dst: Path) -> Path:
+    """Download the run's model dir and bundle files for ``version`` into ``dst``."""
+    import mlflow
+
+    info = version_info(name, version)
+    dst.mkdir(parents=True, exist_ok=True)
+    model_dir = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{name}/{version}", dst_path=str(dst / "model")
+    )
+    if info.run_id:
+        mlflow.artifacts.download_artifacts(
+            run_id=info.run_id, artifact_path="bundle", dst_path=str(dst)
+        )
+    return Path(model_dir)
+
+
+def load_price_model(name: str, version: str) -> PriceModel:
+    """The fitted PriceModel of a registered version (no pyfunc wrapper)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = download_version(name, version, Path(tmp))
+        return load_price_model_dir(model_dir)
+
+
+def load_price_model_dir(model_dir: Path) -> PriceModel:
+    pkl = next((model_dir / "artifacts").glob("*.joblib"), None)
+    if pkl is None:
+        raise RegistryError(f"{model_dir}: no price model artifact inside")
+    model: PriceModel = joblib.load(pkl)
+    return model
+
+
+def latest_version(name: str) -> str:
+    versions = client().search_model_versions(f"name='{name}'")
+    if not versions:
+        raise RegistryError(f"no registered versions of {name}: run `prices-predictor train`")
+    return str(max(int(v.version) for v in versions))
+
+
+def list_versions(name: str) -> list[dict[str, Any]]:
+    """Every version with its metrics (from tags), aliases and gate verdict; newest first."""
+    rows = []
+    for mv in client().search_model_versions(f"name='{name}'"):
+        tags = dict(mv.tags)
+        metrics = {k.removeprefix("metric."): float(v) for k, v in tags.items()
+                   if k.startswith("metric.")}
+        rows.append({
+            "version": str(mv.version),
+            "aliases": sorted(mv.aliases),
+            "strategy": tags.get("strategy", ""),
+            "metrics": metrics,
+            "verdict": tags.get("gate.verdict", ""),
+            "trained_at": tags.get("trained_at", ""),
+            "data_fingerprint": tags.get("data_fingerprint", ""),
+            "forced_by": tags.get("forced_by"),
+        })
+    return sorted(rows, key=lambda r: -int(r["version"]))
