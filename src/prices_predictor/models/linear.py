@@ -21,9 +21,11 @@ class SkewLog(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         self.threshold = threshold
 
     def fit(self, X: np.ndarray, y: Any = None) -> SkewLog:
-        nonneg = (X >= 0).all(axis=0) & (np.unique(X, axis=0).shape[0] > 0)
+        nonneg = (X >= 0).all(axis=0)
         many = np.array([len(np.unique(X[:, j])) > 10 for j in range(X.shape[1])])
-        sk = np.nan_to_num(skew(X, axis=0))
+        sk = np.zeros(X.shape[1])
+        if many.any():
+            sk[many] = np.nan_to_num(skew(X[:, many], axis=0))
         self.columns_ = np.where(nonneg & many & (np.abs(sk) > self.threshold))[0]
         return self
 

@@ -26,26 +26,28 @@ class PricesPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
 
 
 def signature_for(frame: pd.DataFrame) -> Any:
-    """Every feature optional; numeric as double, categories as string (MS SubClass: long)."""
+    """Every feature optional, typed as in the training frame (MLflow refuses int -> double).
+
+    Integer columns are ``long``, float columns ``double``, text ``string``; a feature the
+    training data lacked is ``double`` (numeric) or ``string`` (categorical).
+    """
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
     cols = []
     for c in schema.FEATURES:
-        if c in schema.NUMERIC:
-            t = "double"
-        elif c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
+        if c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
             t = "long"
+        elif c in frame.columns and pd.api.types.is_float_dtype(frame[c]):
+            t = "double"
+        elif c in frame.columns or c in schema.CATEGORICAL:
+            t = "string" if not pd.api.types.is_numeric_dtype(frame.get(c, pd.Series([""]))) else "double"
         else:
-            t = "string"
+            t = "double"
         cols.append(ColSpec(t, c, required=False))
     return ModelSignature(inputs=Schema(cols), outputs=Schema([ColSpec("double")]))
 
 
 def input_example(frame: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in schema.FEATURES if c in frame.columns]
-    ex = frame[cols].head(2).copy()
-    for c in cols:
-        if c in schema.NUMERIC:
-            ex[c] = ex[c].astype("float64")
-    return ex
+    return frame[cols].head(2).copy()

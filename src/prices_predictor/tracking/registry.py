@@ -174,14 +174,21 @@ def latest_version(name: str) -> str:
 
 def list_versions(name: str) -> list[dict[str, Any]]:
     """Every version with its metrics (from tags), aliases and gate verdict; newest first."""
+    c = client()
+    versions = c.search_model_versions(f"name='{name}'")
+    if not versions:
+        return []
+    by_version: dict[str, list[str]] = {}
+    for alias, v in c.get_registered_model(name).aliases.items():
+        by_version.setdefault(str(v), []).append(alias)
     rows = []
-    for mv in client().search_model_versions(f"name='{name}'"):
+    for mv in versions:
         tags = dict(mv.tags)
         metrics = {k.removeprefix("metric."): float(v) for k, v in tags.items()
                    if k.startswith("metric.")}
         rows.append({
             "version": str(mv.version),
-            "aliases": sorted(mv.aliases),
+            "aliases": sorted(by_version.get(str(mv.version), [])),
             "strategy": tags.get("strategy", ""),
             "metrics": metrics,
             "verdict": tags.get("gate.verdict", ""),

@@ -1,0 +1,5 @@
+"""``python -m prices_predictor.cli``."""
+
+from prices_predictor.cli.main import app
+
+app()

@@ -1,0 +1,121 @@
+"""Shared fixtures: isolated PP_HOME per test, small Ames samples, one trained registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "prices_predictor.cli"]
+
+# Small but real models: trees with few rounds, so fitting takes a second.
+FAST_PARAMS = {
+    "xgboost": {"n_estimators": 150, "learning_rate": 0.08},
+    "lightgbm": {"n_estimators": 150, "learning_rate": 0.08},
+    "random_forest": {"n_estimators": 40},
+    "catboost": {"iterations": 150},
+}
+
+
+@pytest.fixture(scope="session")
+def ames() -> pd.DataFrame:
+    import dabl
+
+    return dabl.datasets.load_ames()
+
+
+@pytest.fixture(scope="session")
+def small_ames(ames: pd.DataFrame) -> pd.DataFrame:
+    return ames.sample(900, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("session")
+
+
+@pytest.fixture(scope="session")
+def small_csv(small_ames: pd.DataFrame, session_dir: Path) -> Path:
+    path = session_dir / "small_ames.csv"
+    small_ames.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fast_params_file(session_dir: Path) -> Path:
+    path = session_dir / "fast_params.json"
+    path.write_text(json.dumps(FAST_PARAMS))
+    return path
+
+
+def base_env(home: Path, params_file: Path | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PP_", "MLFLOW_", "ZENML_"))}
+    env.update(
+        PP_HOME=str(home),
+        PP_CV_FOLDS="3",
+        PP_GATE_MAX_RMSE="0.3",
+        PP_GATE_MIN_R2="0.5",
+        PP_RELOAD_INTERVAL_S="0",
+        MLFLOW_DISABLE_TELEMETRY="true",
+        ZENML_ANALYTICS_OPT_IN="false",
+        PYTHONUNBUFFERED="1",
+    )
+    if params_file is not None:
+        env["PP_PARAMS_FILE"] = str(params_file)
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 600, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture()
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh PP_HOME for this test, in this process."""
+    from prices_predictor.settings import get_settings
+
+    for k in list(os.environ):
+        if k.startswith("PP_"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("PP_HOME", str(tmp_path / "pp"))
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    get_settings.cache_clear()
+    yield tmp_path / "pp"
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def trained_home(session_dir: Path, small_csv: Path, fast_params_file: Path) -> dict[str, str]:
+    """A PP_HOME whose registry holds one champion (xgboost on 900 Ames rows), via the CLI."""
+    env = base_env(session_dir / "trained", fast_params_file)
+    run_cli(["train", "--data", str(small_csv), "--model", "xgboost"], env, check=True)
+    return env
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(trained_home: dict[str, str], session_dir: Path) -> Path:
+    out = session_dir / "bundle"
+    run_cli(["export", "--out", str(out)], trained_home, check=True)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

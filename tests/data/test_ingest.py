@@ -1,0 +1,91 @@
+"""Every ingestion strategy, and every way a file can be wrong, through the API and the CLI."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from prices_predictor.data.ingest import AmesSource, load, source_for
+from prices_predictor.errors import DataError
+from tests.conftest import base_env, run_cli
+
+
+def test_bundled_ames_has_the_de_cock_shape() -> None:
+    df = load("ames")
+    assert df.shape == (2930, 82)
+    assert "Gr Liv Area" in df.columns
+    assert AmesSource().fingerprint().startswith("ames-")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "zip"])
+def test_file_formats_read_the_same_rows(fmt: str, small_ames: pd.DataFrame, tmp_path: Path) -> None:
+    head = small_ames.head(50)
+    path = tmp_path / f"data.{fmt}"
+    if fmt == "csv":
+        head.to_csv(path, index=False)
+    elif fmt == "parquet":
+        head.to_parquet(path, index=False)
+    else:
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("houses.csv", head.to_csv(index=False))
+    df = load(str(path))
+    assert len(df) == 50
+    assert df["SalePrice"].tolist() == head["SalePrice"].tolist()
+    assert len(source_for(str(path)).fingerprint()) == 16
+
+
+def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp / "empty.csv"
+    empty.write_text("")
+    header_only = tmp / "header.csv"
+    header_only.write_text("Gr Liv Area,SalePrice\n")
+    no_target = tmp / "no_target.csv"
+    no_target.write_text("Gr Liv Area\n1000\n")
+    corrupt = tmp / "corrupt.parquet"
+    corrupt.write_bytes(b"not parquet at all")
+    badzip = tmp / "bad.zip"
+    badzip.write_bytes(b"PK not really")
+    twozip = tmp / "two.zip"
+    with zipfile.ZipFile(twozip, "w") as z:
+        z.writestr("a.csv", "SalePrice\n1\n")
+        z.writestr("b.csv", "SalePrice\n1\n")
+    txt = tmp / "data.txt"
+    txt.write_text("x")
+    return {
+        "missing": (tmp / "nope.csv", "file not found"),
+        "directory": (tmp, "is a directory"),
+        "unknown extension": (txt, "unknown file type '.txt'"),
+        "empty": (empty, "file is empty"),
+        "header only": (header_only, "no rows"),
+        "no target": (no_target, "no 'SalePrice' column"),
+        "unreadable parquet": (corrupt, "cannot read PARQUET"),
+        "bad zip": (badzip, "not a valid ZIP"),
+        "zip with two csvs": (twozip, "exactly one CSV, found 2"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "directory", "unknown extension", "empty", "header only", "no target",
+     "unreadable parquet", "bad zip", "zip with two csvs"],
+)
+def test_bad_files_raise_a_one_line_error_naming_the_file(case: str, tmp_path: Path) -> None:
+    path, message = _bad_files(tmp_path)[case]
+    with pytest.raises(DataError) as err:
+        load(str(path))
+    assert message in str(err.value)
+    assert str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_cli_reports_bad_data_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "no_target.csv"
+    bad.write_text("Gr Liv Area\n1000\n")
+    proc = run_cli(["train", "--data", str(bad)], base_env(tmp_path / "pp"), timeout=120)
+    assert proc.returncode == 2
+    assert "no 'SalePrice' column" in proc.stderr
+    assert str(bad) in proc.stderr.replace("\n", "")
+    assert "Traceback" not in proc.stderr + proc.stdout

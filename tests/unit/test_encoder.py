@@ -1,0 +1,96 @@
+"""The feature encoder: imputation semantics, engineered features, identical paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prices_predictor.features.encoder import ENGINEERED, FeatureEncoder
+
+
+@pytest.fixture(scope="module")
+def enc(small_ames: pd.DataFrame) -> FeatureEncoder:
+    return FeatureEncoder().fit(small_ames)
+
+
+def test_frame_and_records_give_identical_matrices(enc: FeatureEncoder, small_ames: pd.DataFrame) -> None:
+    frame = enc.transform(small_ames)
+    records = small_ames.to_dict("records")
+    big = enc.transform(records)  # vectorised category path (n >= 64)
+    small = np.vstack([enc.transform(records[i : i + 7]) for i in range(0, len(records), 7)])
+    assert frame.shape == (len(small_ames), enc.n_features)
+    np.testing.assert_array_equal(frame, big)
+    np.testing.assert_array_equal(frame, small)
+    assert np.isfinite(frame).all()
+
+
+def test_absent_things_are_none_and_zero(enc: FeatureEncoder) -> None:
+    x = enc.transform([{"Pool QC": None, "Total Bsmt SF": None, "Garage Cars": None}])[0]
+    names = enc.feature_names
+    assert x[names.index("Pool QC")] == 0  # "no pool" ranks 0
+    assert x[names.index("Total Bsmt SF")] == 0
+    assert x[names.index("Garage Cars")] == 0
+    assert x[names.index("has_basement")] == 0
+
+
+def test_other_numerics_take_the_training_median(enc: FeatureEncoder) -> None:
+    x = enc.transform([{}])[0]
+    assert x[enc.index("Gr Liv Area")] == enc.medians["Gr Liv Area"]
+    assert x[enc.index("Overall Qual")] == enc.medians["Overall Qual"]
+
+
+def test_lot_frontage_imputed_by_neighborhood(enc: FeatureEncoder) -> None:
+    hood = next(iter(enc.frontage_by_hood))
+    x = enc.transform([{"Neighborhood": hood}])[0]
+    assert x[enc.index("Lot Frontage")] == enc.frontage_by_hood[hood]
+
+
+def test_garage_year_defaults_to_year_built(enc: FeatureEncoder) -> None:
+    x = enc.transform([{"Year Built": 1977}])[0]
+    assert x[enc.index("Garage Yr Blt")] == 1977
+
+
+def test_engineered_features(enc: FeatureEncoder) -> None:
+    row = {"Total Bsmt SF": 800, "Gr Liv Area": 1500, "Yr Sold": 2010, "Year Built": 1990,
+           "Year Remod/Add": 2000, "Full Bath": 2, "Half Bath": 1, "Bsmt Full Bath": 1,
+           "Bsmt Half Bath": 0, "Overall Qual": 7}
+    x = enc.transform([row])[0]
+    assert x[enc.index("total_sf")] == 2300
+    assert x[enc.index("house_age")] == 20
+    assert x[enc.index("remod_age")] == 10
+    assert x[enc.index("total_bath")] == 3.5
+    assert x[enc.index("qual_x_area")] == 7 * 1500
+    assert x[enc.index("remodeled")] == 1
+    assert set(ENGINEERED) <= set(enc.feature_names)
+
+
+def test_unknown_category_is_all_zero_one_hot(enc: FeatureEncoder) -> None:
+    x = enc.transform([{"Neighborhood": "Atlantis"}])[0]
+    cols = [i for i, n in enumerate(enc.feature_names) if n.startswith("Neighborhood=")]
+    assert x[cols].sum() == 0
+
+
+def test_int_and_float_category_codes_match(enc: FeatureEncoder) -> None:
+    a = enc.transform([{"MS SubClass": 60}])
+    b = enc.transform([{"MS SubClass": 60.0}])
+    c = enc.transform([{"MS SubClass": "60"}])
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+
+
+def test_column_order_does_not_matter(enc: FeatureEncoder, small_ames: pd.DataFrame) -> None:
+    shuffled = small_ames[list(reversed(small_ames.columns))]
+    np.testing.assert_array_equal(enc.transform(small_ames), enc.transform(shuffled))
+
+
+def test_pickle_roundtrip_keeps_lookups(enc: FeatureEncoder, small_ames: pd.DataFrame) -> None:
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(enc))
+    np.testing.assert_array_equal(clone.transform(small_ames.head(5)), enc.transform(small_ames.head(5)))
+
+
+def test_transform_before_fit_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="before fit"):
+        FeatureEncoder().transform([{}])
