@@ -147,6 +147,9 @@ def download_version(name: str, version: str, dst: Path) -> Path:
         mlflow.artifacts.download_artifacts(
             run_id=info.run_id, artifact_path="bundle", dst_path=str(dst)
         )
+        for f in (dst / "bundle").iterdir():
+            f.rename(dst / f.name)
+        (dst / "bundle").rmdir()
     return Path(model_dir)
 
 
