@@ -94,3 +94,10 @@ def test_pickle_roundtrip_keeps_lookups(enc: FeatureEncoder, small_ames: pd.Data
 def test_transform_before_fit_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="before fit"):
         FeatureEncoder().transform([{}])
+
+
+def test_category_whitespace_is_ignored(enc: FeatureEncoder) -> None:
+    # the Ames file spells a sale type 'WD ' (trailing blank); API clients send 'WD'
+    np.testing.assert_array_equal(enc.transform([{"Sale Type": "WD "}]),
+                                  enc.transform([{"Sale Type": "WD"}]))
+    assert "Sale Type=WD" in enc.feature_names

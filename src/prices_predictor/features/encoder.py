@@ -211,7 +211,10 @@ def _zero_fill(col: str, v: np.ndarray) -> np.ndarray:
 
 
 def _category(values: Any, n: int) -> np.ndarray:
-    """Object array of category strings, None where missing; ints become '20' not '20.0'."""
+    """Object array of stripped category strings, None where missing; 20.0 becomes '20'.
+
+    Ames has trailing blanks in some levels ('WD '); JSON clients and the API strip them.
+    """
     if values is None:
         return np.full(n, None, dtype=object)
     if n < SMALL_N:
@@ -220,7 +223,7 @@ def _category(values: Any, n: int) -> np.ndarray:
     miss = s.isna()
     if s.dtype.kind == "f":
         s = s.fillna(0).astype(np.int64)
-    out = s.astype(str).to_numpy(dtype=object)
+    out = s.astype(str).str.strip().to_numpy(dtype=object)
     out[miss.to_numpy()] = None
     return out
 
@@ -232,7 +235,7 @@ def _cat_value(v: Any) -> str | None:
         return str(int(v))
     if isinstance(v, (np.integer, np.floating)):
         return _cat_value(v.item())
-    return str(v)
+    return str(v).strip()
 
 
 def _is_missing(v: Any) -> bool:

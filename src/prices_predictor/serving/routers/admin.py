@@ -8,7 +8,11 @@ from fastapi.concurrency import run_in_threadpool
 from prices_predictor.serving.deps import AdminOnly, HolderDep, MetricsDep
 from prices_predictor.serving.lifecycle import record_reload
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminOnly])
+router = APIRouter(
+    prefix="/admin", tags=["admin"], dependencies=[AdminOnly],
+    responses={401: {"description": "Missing or wrong bearer token"},
+               404: {"description": "Admin routes disabled (no PP_ADMIN_TOKEN)"}},
+)
 
 
 @router.post("/reload")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -28,12 +30,16 @@ async def ready(holder: HolderDep) -> JSONResponse:
                          "variants": sorted(holder.variants)})
 
 
-@router.get("/v1/model", response_model=ModelInfo, responses={503: {"description": "Not ready"}})
-async def model_info(holder: HolderDep, variant: str = "champion") -> ModelInfo | JSONResponse:
+@router.get("/v1/model", response_model=ModelInfo,
+            responses={404: {"description": "No challenger"}, 503: {"description": "Not ready"}})
+async def model_info(
+    holder: HolderDep, variant: Literal["champion", "challenger"] = "champion"
+) -> ModelInfo | JSONResponse:
     """Name, version, alias, metrics and features of the served model."""
     m = holder.get(variant)
     if m is None:
-        return JSONResponse({"detail": f"no '{variant}' model loaded"}, status_code=503)
+        code = 503 if variant == "champion" else 404
+        return JSONResponse({"detail": f"no '{variant}' model loaded"}, status_code=code)
     meta = m.metadata
     tags = meta.get("tags", {})
     return ModelInfo(

@@ -1,0 +1,207 @@
+"""The prediction API through HTTP: answers, ranges, imputation, MLflow payloads, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from prices_predictor.deploy.bundle import load_bundle
+from prices_predictor.serving.app import create_app
+from tests.serving.conftest import TOKEN, make_settings, wait_ready
+
+HOUSE = {"gr_liv_area": 1710, "overall_qual": 7, "neighborhood": "CollgCr", "year_built": 2003,
+         "total_bsmt_sf": 856, "garage_cars": 2}
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = json.loads(
+        df.drop(columns=["SalePrice", "Order", "PID"]).to_json(orient="records")
+    )
+    return out
+
+
+def test_health_ready_and_model_card(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready").json()
+    assert ready["status"] == "ready" and ready["model_version"] == "1"
+    card = client.get("/v1/model").json()
+    assert card["name"] == "prices_predictor" and card["version"] == "1"
+    assert card["alias"] == "bundle" and "rmse" in card["metrics"]
+    assert "Gr Liv Area" in card["features"] and card["interval_coverage"] == 0.8
+
+
+def test_predict_one_house(client: TestClient) -> None:
+    r = client.post("/v1/predict", json=HOUSE, headers={"X-Request-ID": "abc-123"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert r.headers["x-request-id"] == "abc-123" and body["request_id"] == "abc-123"
+    assert r.headers["x-model-version"] == "1"
+    assert body["price_low"] < body["price"] < body["price_high"]
+    assert 80_000 < body["price"] < 500_000
+    assert body["model"] == {"name": "prices_predictor", "version": "1", "alias": "bundle",
+                             "variant": "champion"}
+    assert "lot_area" in body["imputed"] and "gr_liv_area" not in body["imputed"]
+    assert body["warnings"] == []
+
+
+def test_original_names_are_accepted_and_give_the_same_price(client: TestClient) -> None:
+    a = client.post("/v1/predict", json=HOUSE).json()["price"]
+    b = client.post("/v1/predict", json={"Gr Liv Area": 1710, "Overall Qual": 7,
+                                          "Neighborhood": "CollgCr", "Year Built": 2003,
+                                          "Total Bsmt SF": 856, "Garage Cars": 2}).json()["price"]
+    assert a == b
+
+
+def test_missing_key_features_warn(client: TestClient) -> None:
+    body = client.post("/v1/predict", json={"lot_area": 9000}).json()
+    assert body["warnings"] and "gr_liv_area" in body["warnings"][0]
+    assert "neighborhood" in body["imputed"]
+
+
+def test_api_matches_the_mlflow_model(client: TestClient, bundle_dir: Path,
+                                      small_ames: pd.DataFrame) -> None:
+    """The fast row path answers exactly what the registered pyfunc model answers."""
+    import mlflow.pyfunc
+
+    rows = small_ames.sample(25, random_state=3)
+    pyfunc = mlflow.pyfunc.load_model(str(bundle_dir / "model"))
+    expected = np.asarray(pyfunc.predict(rows.drop(columns=["SalePrice"])))
+    got = []
+    for rec in records(rows):
+        rec = {k: v for k, v in rec.items() if v is not None}
+        got.append(client.post("/v1/predict", json=rec).json()["price"])
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0.01)
+
+
+def test_batch(client: TestClient, small_ames: pd.DataFrame, bundle_dir: Path) -> None:
+    recs = [{k: v for k, v in r.items() if v is not None} for r in records(small_ames.head(200))]
+    r = client.post("/v1/predict/batch", json={"houses": recs})
+    assert r.status_code == 200, r.text
+    preds = r.json()["predictions"]
+    model, _ = load_bundle(bundle_dir)
+    np.testing.assert_allclose([p["price"] for p in preds],
+                               model.predict_price(small_ames.head(200)), rtol=1e-6, atol=0.01)
+
+
+@pytest.mark.parametrize("fmt", ["dataframe_split", "dataframe_records", "instances", "inputs"])
+def test_invocations_accepts_mlflow_payloads(client: TestClient, small_ames: pd.DataFrame,
+                                             fmt: str) -> None:
+    head = small_ames.head(3)
+    recs = records(head)
+    if fmt == "dataframe_split":
+        payload: dict[str, Any] = {fmt: json.loads(
+            head.drop(columns=["SalePrice", "Order", "PID"]).to_json(orient="split", index=False))}
+    elif fmt == "inputs":
+        payload = {fmt: {k: [r[k] for r in recs] for k in recs[0]}}
+    else:
+        payload = {fmt: recs}
+    r = client.post("/invocations", json=payload)
+    assert r.status_code == 200, r.text
+    preds = r.json()["predictions"]
+    assert len(preds) == 3 and all(p > 10_000 for p in preds)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"gr_liv_area": "big"}, "gr_liv_area", "float_parsing"),
+        ({"gr_liv_area": -1}, "gr_liv_area", "greater_than_equal"),
+        ({"year_built": 1700}, "year_built", "greater_than_equal"),
+        ({"yr_sold": 3000}, "yr_sold", "less_than_equal"),
+        ({"overall_qual": 11}, "overall_qual", "less_than_equal"),
+        ({"overall_cond": 0}, "overall_cond", "greater_than_equal"),
+        ({"colour": "red"}, "colour", "extra_forbidden"),
+    ],
+)
+def test_bad_fields_are_422_naming_field_and_rule(client: TestClient, body: dict[str, Any],
+                                                  field: str, rule: str) -> None:
+    r = client.post("/v1/predict", json=body)
+    assert r.status_code == 422
+    item = r.json()["detail"][0]
+    assert item["field"] == field and item["rule"].startswith(rule)
+
+
+def test_nan_and_infinity_are_rejected(client: TestClient) -> None:
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        r = client.post("/v1/predict", content=f'{{"gr_liv_area": {literal}}}',
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 422, literal
+        assert r.json()["detail"][0]["field"] == "gr_liv_area"
+
+
+def test_transport_errors(client: TestClient) -> None:
+    r = client.post("/v1/predict", content="gr_liv_area=5",
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415
+    r = client.post("/v1/predict", content="{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = client.post("/v1/predict/batch", json={"houses": []})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "houses"
+    r = client.post("/invocations", json={"dataframe_records": [{"Gr Liv Area": -3}]})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "inputs.0.Gr Liv Area"
+    r = client.post("/invocations", json={"foo": []})
+    assert r.status_code == 422 and r.json()["detail"][0]["rule"] == "mlflow_format"
+
+
+def test_limits(bundle_dir: Path, tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path / "h", bundle_dir, max_batch_rows=5,
+                                   max_body_bytes=4096))
+    with TestClient(app) as c:
+        wait_ready(c)
+        r = c.post("/v1/predict/batch", json={"houses": [HOUSE] * 6})
+        assert r.status_code == 422 and r.json()["detail"][0]["rule"] == "max_items"
+        r = c.post("/v1/predict/batch", json={"houses": [HOUSE] * 200})
+        assert r.status_code == 413 and r.json()["detail"][0]["field"] == "body"
+        assert c.get("/health").status_code == 200  # the service lives on
+
+
+def test_metrics_and_prediction_log(client: TestClient) -> None:
+    for _ in range(3):
+        assert client.post("/v1/predict", json=HOUSE).status_code == 200
+    client.post("/v1/predict", json={"gr_liv_area": -1})
+    text = client.get("/metrics").text
+    assert 'pp_requests_total{method="POST",route="/v1/predict",status="200"} 3.0' in text
+    assert "pp_request_latency_seconds_bucket" in text
+    assert 'pp_validation_errors_total{field="gr_liv_area"} 1.0' in text
+    assert "pp_cache_hits_total 2.0" in text and "pp_cache_misses_total 1.0" in text
+    assert 'pp_model_info{name="prices_predictor",variant="champion",version="1"} 1.0' in text
+    assert "pp_predicted_price_dollars_bucket" in text
+    assert 'pp_rows_scored_total{variant="champion"} 3.0' in text
+    log = client.app.state.predlog  # type: ignore[attr-defined]
+    log.flush()
+    from prices_predictor.serving.predlog import read_recent
+
+    rows = read_recent(log.engine)
+    assert len(rows) == 3
+    assert rows[0]["model_version"] == "1" and rows[0]["features"]["Gr Liv Area"] == 1710
+    assert rows[0]["price_low"] < rows[0]["price"] < rows[0]["price_high"]
+
+
+def test_admin_reload_requires_the_token(client: TestClient, bundle_dir: Path,
+                                         tmp_path: Path) -> None:
+    assert client.post("/admin/reload").status_code == 401
+    assert client.post("/admin/reload", headers={"Authorization": "Bearer nope"}).status_code == 401
+    r = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 200 and r.json()["versions"] == {"champion": "1"}
+    s = make_settings(tmp_path / "h2", bundle_dir)
+    s.admin_token = None
+    with TestClient(create_app(s)) as c:
+        assert c.post("/admin/reload").status_code == 404
+
+
+def test_not_ready_until_a_model_loads(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path / "h", tmp_path / "no-bundle"))
+    with TestClient(app) as c:
+        import time
+
+        time.sleep(0.5)
+        r = c.get("/ready")
+        assert r.status_code == 503 and "bundle directory not found" in r.json()["reason"]
+        r = c.post("/v1/predict", json=HOUSE)
+        assert r.status_code == 503 and "not ready" in r.json()["detail"]
