@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
+# exit 3 = trained but not promoted (e.g. no better than the champion): still serve the champion
 run: install
-	$(BIN)/prices-predictor train
+	$(BIN)/prices-predictor train || [ $$? -eq 3 ]
 	$(BIN)/prices-predictor serve --host 127.0.0.1 --port 8000
 
 train: install

@@ -18,8 +18,9 @@ from tests.conftest import ROOT, free_port
 BIN = Path(sys.executable).parent
 
 
-def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None,
-              status: int = 200) -> None:
+def wait_http(
+    url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, status: int = 200
+) -> None:
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
@@ -51,14 +52,32 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
 def mlflow_server(workdir: Path) -> Iterator[str]:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-           "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env = {
+        **os.environ,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
     log = (workdir / "mlflow-server.log").open("wb")
     proc = subprocess.Popen(
-        [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{workdir}/server.db",
-         "--artifacts-destination", str(workdir / "artifacts"), "--workers", "1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir,
+        [
+            str(BIN / "mlflow"),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{workdir}/server.db",
+            "--artifacts-destination",
+            str(workdir / "artifacts"),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=workdir,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -70,13 +89,18 @@ def mlflow_server(workdir: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def api_server(env: dict[str, str], log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[
-        tuple[str, subprocess.Popen[bytes]]]:
+def api_server(
+    env: dict[str, str], log_path: Path, extra_args: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "prices_predictor.cli", "serve", "--port", str(port), *extra_args],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -107,17 +131,38 @@ def postgres_server(workdir: Path) -> Iterator[str]:
     base.chmod(0o777)
     port = free_port()
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*as_pg, str(pg / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True, timeout=120)
     subprocess.run(
-        [*as_pg, str(pg / "pg_ctl"), "-D", str(data), "-l", str(base / "pg.log"), "-w", "-t", "60",
-         "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"],
-        check=True, capture_output=True, timeout=90,
+        [*as_pg, str(pg / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            *as_pg,
+            str(pg / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "pg.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=90,
     )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_pg, str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [*as_pg, str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(base, ignore_errors=True)
         del workdir

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PP_", env_file=".env", extra="ignore")
 
-    home: Path = Field(Path(".pp"), description="All local state: MLflow db/artifacts, ZenML, logs.")
+    home: Path = Field(
+        Path(".pp"), description="All local state: MLflow db/artifacts, ZenML, logs."
+    )
     mlflow_tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; default sqlite under PP_HOME. http(s):// works."
     )

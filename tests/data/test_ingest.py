@@ -21,7 +21,9 @@ def test_bundled_ames_has_the_de_cock_shape() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "zip"])
-def test_file_formats_read_the_same_rows(fmt: str, small_ames: pd.DataFrame, tmp_path: Path) -> None:
+def test_file_formats_read_the_same_rows(
+    fmt: str, small_ames: pd.DataFrame, tmp_path: Path
+) -> None:
     head = small_ames.head(50)
     path = tmp_path / f"data.{fmt}"
     if fmt == "csv":
@@ -69,8 +71,17 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "directory", "unknown extension", "empty", "header only", "no target",
-     "unreadable parquet", "bad zip", "zip with two csvs"],
+    [
+        "missing",
+        "directory",
+        "unknown extension",
+        "empty",
+        "header only",
+        "no target",
+        "unreadable parquet",
+        "bad zip",
+        "zip with two csvs",
+    ],
 )
 def test_bad_files_raise_a_one_line_error_naming_the_file(case: str, tmp_path: Path) -> None:
     path, message = _bad_files(tmp_path)[case]

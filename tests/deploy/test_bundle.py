@@ -15,7 +15,9 @@ from prices_predictor.errors import BundleError
 from tests.conftest import run_cli
 
 
-def test_bundle_holds_model_metadata_and_reference(bundle_dir: Path, small_ames: pd.DataFrame) -> None:
+def test_bundle_holds_model_metadata_and_reference(
+    bundle_dir: Path, small_ames: pd.DataFrame
+) -> None:
     manifest = json.loads((bundle_dir / MANIFEST).read_text())
     assert manifest["name"] == "prices_predictor" and manifest["version"] == "1"
     assert "rmse" in manifest["metrics"]

@@ -18,14 +18,16 @@ GOOD = {"linear": {"alpha": 30.0}}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "server"])
-def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-        small_csv: Path) -> Iterator[dict[str, str]]:
+def env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_csv: Path
+) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp(f"gate-{request.param}")
     weak, good = tmp / "weak.json", tmp / "good.json"
     weak.write_text(json.dumps(WEAK))
     good.write_text(json.dumps(GOOD))
-    e = base_env(tmp / "pp", PP_DATA=str(small_csv), PP_MODEL="linear",
-                 WEAK=str(weak), GOOD=str(good))
+    e = base_env(
+        tmp / "pp", PP_DATA=str(small_csv), PP_MODEL="linear", WEAK=str(weak), GOOD=str(good)
+    )
     if request.param == "server":
         with mlflow_server(tmp / "mlflow") as url:
             yield {**e, "PP_MLFLOW_TRACKING_URI": url}

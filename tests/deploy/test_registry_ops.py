@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -23,8 +24,11 @@ from tests.servers import BIN, stop, wait_http
 
 
 def test_unreachable_tracking_server_fails_fast(tmp_path: Path) -> None:
-    env = base_env(tmp_path / "pp", PP_MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}",
-                   PP_MLFLOW_TIMEOUT_S="3")
+    env = base_env(
+        tmp_path / "pp",
+        PP_MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}",
+        PP_MLFLOW_TIMEOUT_S="3",
+    )
     t0 = time.monotonic()
     for args in (["models"], ["rollback"], ["deploy", "--version", "1"]):
         proc = run_cli(args, env, timeout=60)
@@ -34,7 +38,9 @@ def test_unreachable_tracking_server_fails_fast(tmp_path: Path) -> None:
 
 
 def test_concurrent_promotions_leave_one_champion(
-    trained_home: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    trained_home: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # a private copy of the trained registry, with extra versions of the same model
     import shutil
@@ -71,21 +77,41 @@ def test_concurrent_promotions_leave_one_champion(
     assert str(rm.aliases["champion"]) == champ
     history = rm.tags[aliases.HISTORY_TAG].split(",")
     assert history[-1] == prev  # the history and the aliases agree: no lost update
-    assert all(a != b for a, b in zip(history, history[1:]))
+    assert all(a != b for a, b in itertools.pairwise(history))
 
 
 @pytest.mark.slow
 def test_champion_serves_with_mlflow_models_serve(
-    trained_home: dict[str, str], small_ames: pd.DataFrame, tmp_path: Path,
+    trained_home: dict[str, str],
+    small_ames: pd.DataFrame,
+    tmp_path: Path,
 ) -> None:
     port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{trained_home['PP_HOME']}/mlflow.db",
-           "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{BIN}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{trained_home['PP_HOME']}/mlflow.db",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+    }
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [str(BIN / "mlflow"), "models", "serve", "-m", "models:/prices_predictor@champion",
-         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(BIN / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            "models:/prices_predictor@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/ping", 120, proc)

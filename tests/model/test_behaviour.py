@@ -27,8 +27,9 @@ def blend(ames: pd.DataFrame) -> tuple[PriceModel, pd.DataFrame]:
     ("feature", "grid"),
     [("Gr Liv Area", np.linspace(500, 4000, 15)), ("Overall Qual", np.arange(1, 11))],
 )
-def test_more_never_lowers_the_price(blend: tuple[PriceModel, pd.DataFrame], feature: str,
-                                     grid: np.ndarray) -> None:
+def test_more_never_lowers_the_price(
+    blend: tuple[PriceModel, pd.DataFrame], feature: str, grid: np.ndarray
+) -> None:
     model, holdout = blend
     for _, row in holdout.sample(40, random_state=1).iterrows():
         rows = [{**row.to_dict(), feature: float(v)} for v in grid]

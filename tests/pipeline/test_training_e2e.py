@@ -27,13 +27,16 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], 
 
 
 def _py(env: dict[str, str], code: str) -> str:
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
 
-def test_train_prints_metrics_and_promotes_first_version(full_run: tuple[dict[str, str], str]) -> None:
+def test_train_prints_metrics_and_promotes_first_version(
+    full_run: tuple[dict[str, str], str],
+) -> None:
     _, out = full_run
     assert "registered prices_predictor version 1" in out
     assert "PROMOTED" in out
@@ -45,7 +48,9 @@ def test_registry_has_champion_with_metrics_tags_and_artifacts(
 ) -> None:
     env, _ = full_run
     home = env["PP_HOME"]
-    out = _py(env, f"""
+    out = _py(
+        env,
+        f"""
 import json, mlflow
 from mlflow import MlflowClient
 mlflow.set_tracking_uri("sqlite:///{home}/mlflow.db")
@@ -55,7 +60,8 @@ run = c.get_run(mv.run_id)
 arts = [a.path for a in c.list_artifacts(mv.run_id, "plots")]
 print(json.dumps({{"version": mv.version, "tags": dict(mv.tags), "metrics": run.data.metrics,
                    "params": run.data.params, "plots": arts}}))
-""")
+""",
+    )
     info = json.loads(out.strip().splitlines()[-1])
     assert str(info["version"]) == "1"
     m = info["metrics"]
@@ -74,20 +80,25 @@ print(json.dumps({{"version": mv.version, "tags": dict(mv.tags), "metrics": run.
 
 
 def test_plain_mlflow_loads_champion_and_predicts_dollars(
-    full_run: tuple[dict[str, str], str], ames: pd.DataFrame, tmp_path: Path,
+    full_run: tuple[dict[str, str], str],
+    ames: pd.DataFrame,
+    tmp_path: Path,
 ) -> None:
     env, _ = full_run
     sample = tmp_path / "rows.parquet"
     ames.head(20).to_parquet(sample)
-    out = _py(env, f"""
+    out = _py(
+        env,
+        f"""
 import json, mlflow, pandas as pd, numpy as np
-mlflow.set_tracking_uri("sqlite:///{env['PP_HOME']}/mlflow.db")
+mlflow.set_tracking_uri("sqlite:///{env["PP_HOME"]}/mlflow.db")
 m = mlflow.pyfunc.load_model("models:/prices_predictor@champion")
 df = pd.read_parquet("{sample}")
 pred = np.asarray(m.predict(df.drop(columns=["SalePrice", "Order", "PID"])))
 print(json.dumps({{"pred": pred.tolist(), "y": df["SalePrice"].tolist(),
                    "inputs": [c.name for c in m.metadata.get_input_schema().inputs][:3]}}))
-""")
+""",
+    )
     res = json.loads(out.strip().splitlines()[-1])
     ratio = [p / y for p, y in zip(res["pred"], res["y"], strict=True)]
     assert all(0.6 < r < 1.6 for r in ratio)  # dollars, not log price
@@ -102,17 +113,25 @@ def test_pipeline_runs_are_in_zenml_and_ingestion_is_cached(
     assert proc.returncode == 0, proc.stderr
     assert "version 2" in proc.stdout
     zen_env = {**env, "ZENML_CONFIG_PATH": f"{env['PP_HOME']}/zenml"}
-    out = _py(zen_env, """
+    out = _py(
+        zen_env,
+        """
 from zenml.client import Client
 runs = Client().list_pipeline_runs(sort_by="asc:created", size=10, hydrate=True)
 print([(r.pipeline.name, r.status.value, r.steps["ingest_data"].status.value)
        for r in runs.items if r.pipeline.name == "training_pipeline"])
-""")
-    runs = eval(out.strip().splitlines()[-1])  # noqa: S307 - our own repr
+""",
+    )
+    runs = eval(out.strip().splitlines()[-1])
     assert len(runs) == 2
     assert runs[0][2] == "completed" and runs[1][2] == "cached"
-    listed = subprocess.run([str(Path(sys.executable).parent / "zenml"), "pipeline", "runs", "list"],
-                            env=zen_env, capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "zenml"), "pipeline", "runs", "list"],
+        env=zen_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "training_pipeline" in listed.stdout
     # --no-deploy: registered, but no alias moved
     models = run_cli(["models", "--json"], env, timeout=120)

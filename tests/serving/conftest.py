@@ -15,8 +15,14 @@ TOKEN = "s3cret-token"
 
 
 def make_settings(home: Path, bundle: Path, **kw: object) -> Settings:
-    return Settings(home=home, model_uri=str(bundle), reload_interval_s=0, admin_token=TOKEN,
-                    prediction_log_flush_s=0.05, **kw)  # type: ignore[arg-type]
+    return Settings(
+        home=home,
+        model_uri=str(bundle),
+        reload_interval_s=0,
+        admin_token=TOKEN,
+        prediction_log_flush_s=0.05,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture()

@@ -15,8 +15,14 @@ from prices_predictor.deploy.bundle import load_bundle
 from prices_predictor.serving.app import create_app
 from tests.serving.conftest import TOKEN, make_settings, wait_ready
 
-HOUSE = {"gr_liv_area": 1710, "overall_qual": 7, "neighborhood": "CollgCr", "year_built": 2003,
-         "total_bsmt_sf": 856, "garage_cars": 2}
+HOUSE = {
+    "gr_liv_area": 1710,
+    "overall_qual": 7,
+    "neighborhood": "CollgCr",
+    "year_built": 2003,
+    "total_bsmt_sf": 856,
+    "garage_cars": 2,
+}
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -44,17 +50,29 @@ def test_predict_one_house(client: TestClient) -> None:
     assert r.headers["x-model-version"] == "1"
     assert body["price_low"] < body["price"] < body["price_high"]
     assert 80_000 < body["price"] < 500_000
-    assert body["model"] == {"name": "prices_predictor", "version": "1", "alias": "bundle",
-                             "variant": "champion"}
+    assert body["model"] == {
+        "name": "prices_predictor",
+        "version": "1",
+        "alias": "bundle",
+        "variant": "champion",
+    }
     assert "lot_area" in body["imputed"] and "gr_liv_area" not in body["imputed"]
     assert body["warnings"] == []
 
 
 def test_original_names_are_accepted_and_give_the_same_price(client: TestClient) -> None:
     a = client.post("/v1/predict", json=HOUSE).json()["price"]
-    b = client.post("/v1/predict", json={"Gr Liv Area": 1710, "Overall Qual": 7,
-                                          "Neighborhood": "CollgCr", "Year Built": 2003,
-                                          "Total Bsmt SF": 856, "Garage Cars": 2}).json()["price"]
+    b = client.post(
+        "/v1/predict",
+        json={
+            "Gr Liv Area": 1710,
+            "Overall Qual": 7,
+            "Neighborhood": "CollgCr",
+            "Year Built": 2003,
+            "Total Bsmt SF": 856,
+            "Garage Cars": 2,
+        },
+    ).json()["price"]
     assert a == b
 
 
@@ -64,8 +82,9 @@ def test_missing_key_features_warn(client: TestClient) -> None:
     assert "neighborhood" in body["imputed"]
 
 
-def test_api_matches_the_mlflow_model(client: TestClient, bundle_dir: Path,
-                                      small_ames: pd.DataFrame) -> None:
+def test_api_matches_the_mlflow_model(
+    client: TestClient, bundle_dir: Path, small_ames: pd.DataFrame
+) -> None:
     """The fast row path answers exactly what the registered pyfunc model answers."""
     import mlflow.pyfunc
 
@@ -85,18 +104,25 @@ def test_batch(client: TestClient, small_ames: pd.DataFrame, bundle_dir: Path) -
     assert r.status_code == 200, r.text
     preds = r.json()["predictions"]
     model, _ = load_bundle(bundle_dir)
-    np.testing.assert_allclose([p["price"] for p in preds],
-                               model.predict_price(small_ames.head(200)), rtol=1e-6, atol=0.01)
+    np.testing.assert_allclose(
+        [p["price"] for p in preds], model.predict_price(small_ames.head(200)), rtol=1e-6, atol=0.01
+    )
 
 
 @pytest.mark.parametrize("fmt", ["dataframe_split", "dataframe_records", "instances", "inputs"])
-def test_invocations_accepts_mlflow_payloads(client: TestClient, small_ames: pd.DataFrame,
-                                             fmt: str) -> None:
+def test_invocations_accepts_mlflow_payloads(
+    client: TestClient, small_ames: pd.DataFrame, fmt: str
+) -> None:
     head = small_ames.head(3)
     recs = records(head)
     if fmt == "dataframe_split":
-        payload: dict[str, Any] = {fmt: json.loads(
-            head.drop(columns=["SalePrice", "Order", "PID"]).to_json(orient="split", index=False))}
+        payload: dict[str, Any] = {
+            fmt: json.loads(
+                head.drop(columns=["SalePrice", "Order", "PID"]).to_json(
+                    orient="split", index=False
+                )
+            )
+        }
     elif fmt == "inputs":
         payload = {fmt: {k: [r[k] for r in recs] for k in recs[0]}}
     else:
@@ -119,8 +145,9 @@ def test_invocations_accepts_mlflow_payloads(client: TestClient, small_ames: pd.
         ({"colour": "red"}, "colour", "extra_forbidden"),
     ],
 )
-def test_bad_fields_are_422_naming_field_and_rule(client: TestClient, body: dict[str, Any],
-                                                  field: str, rule: str) -> None:
+def test_bad_fields_are_422_naming_field_and_rule(
+    client: TestClient, body: dict[str, Any], field: str, rule: str
+) -> None:
     r = client.post("/v1/predict", json=body)
     assert r.status_code == 422
     item = r.json()["detail"][0]
@@ -129,17 +156,25 @@ def test_bad_fields_are_422_naming_field_and_rule(client: TestClient, body: dict
 
 def test_nan_and_infinity_are_rejected(client: TestClient) -> None:
     for literal in ("NaN", "Infinity", "-Infinity"):
-        r = client.post("/v1/predict", content=f'{{"gr_liv_area": {literal}}}',
-                        headers={"content-type": "application/json"})
+        r = client.post(
+            "/v1/predict",
+            content=f'{{"gr_liv_area": {literal}}}',
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 422, literal
         assert r.json()["detail"][0]["field"] == "gr_liv_area"
 
 
 def test_transport_errors(client: TestClient) -> None:
-    r = client.post("/v1/predict", content="gr_liv_area=5",
-                    headers={"content-type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/v1/predict",
+        content="gr_liv_area=5",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 415
-    r = client.post("/v1/predict", content="{not json", headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/predict", content="{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     r = client.post("/v1/predict/batch", json={"houses": []})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "houses"
@@ -150,8 +185,9 @@ def test_transport_errors(client: TestClient) -> None:
 
 
 def test_limits(bundle_dir: Path, tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path / "h", bundle_dir, max_batch_rows=5,
-                                   max_body_bytes=4096))
+    app = create_app(
+        make_settings(tmp_path / "h", bundle_dir, max_batch_rows=5, max_body_bytes=4096)
+    )
     with TestClient(app) as c:
         wait_ready(c)
         r = c.post("/v1/predict/batch", json={"houses": [HOUSE] * 6})
@@ -183,8 +219,9 @@ def test_metrics_and_prediction_log(client: TestClient) -> None:
     assert rows[0]["price_low"] < rows[0]["price"] < rows[0]["price_high"]
 
 
-def test_admin_reload_requires_the_token(client: TestClient, bundle_dir: Path,
-                                         tmp_path: Path) -> None:
+def test_admin_reload_requires_the_token(
+    client: TestClient, bundle_dir: Path, tmp_path: Path
+) -> None:
     assert client.post("/admin/reload").status_code == 401
     assert client.post("/admin/reload", headers={"Authorization": "Bearer nope"}).status_code == 401
     r = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})

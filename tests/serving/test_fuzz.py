@@ -30,8 +30,13 @@ def test_no_input_yields_a_server_error(bundle_dir: Path, tmp_path: Path) -> Non
         for op in operations:
 
             @given(case=op.as_strategy())
-            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck), database=None)
+            @settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+                database=None,
+            )
             def check(case: schemathesis.Case) -> None:
                 response = case.call()
                 assert response.status_code < 500, (case.path, case.body, response.text[:300])

@@ -33,12 +33,21 @@ def _wait_version(url: str, version: str, timeout: float = 30) -> None:
 
 
 def test_hot_reload_failed_reload_and_graceful_shutdown(
-    trained_home: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    trained_home: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home = tmp_path / "pp"
-    shutil.copytree(trained_home["PP_HOME"], home, ignore=shutil.ignore_patterns("zenml", "serving"))
-    env = {**trained_home, "PP_HOME": str(home), "PP_RELOAD_INTERVAL_S": "0.5",
-           "PP_ADMIN_TOKEN": TOKEN, "PP_CACHE_SIZE": "0"}
+    shutil.copytree(
+        trained_home["PP_HOME"], home, ignore=shutil.ignore_patterns("zenml", "serving")
+    )
+    env = {
+        **trained_home,
+        "PP_HOME": str(home),
+        "PP_RELOAD_INTERVAL_S": "0.5",
+        "PP_ADMIN_TOKEN": TOKEN,
+        "PP_CACHE_SIZE": "0",
+    }
     monkeypatch.setenv("PP_HOME", str(home))
     s = Settings()
     configure(s)
@@ -56,10 +65,13 @@ def test_hot_reload_failed_reload_and_graceful_shutdown(
         c.set_registered_model_alias(s.model_name, "champion", v2)
         _wait_version(url, str(v2))
         # a version that cannot load: the old model keeps serving, the failure is counted
-        v3 = c.create_model_version(s.model_name, str(tmp_path / "nowhere"), run_id=src.run_id).version
+        v3 = c.create_model_version(
+            s.model_name, str(tmp_path / "nowhere"), run_id=src.run_id
+        ).version
         c.set_registered_model_alias(s.model_name, "champion", v3)
-        r = httpx.post(f"{url}/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"},
-                       timeout=60)
+        r = httpx.post(
+            f"{url}/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        )
         assert r.status_code == 200 and r.json()["result"]["champion"].startswith("error")
         r = httpx.post(f"{url}/v1/predict", json={"gr_liv_area": 1500}, timeout=10)
         assert r.status_code == 200 and r.headers["x-model-version"] == str(v2)

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from prices_predictor.serving.app import create_app
 from prices_predictor.serving.predlog import PredictionLog, predictions, read_recent
-from tests.serving.conftest import make_settings, wait_ready
 from tests.servers import postgres_server
+from tests.serving.conftest import make_settings, wait_ready
 
 
 @pytest.fixture(scope="module")
@@ -22,15 +22,28 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _rows(n: int) -> list[dict[str, object]]:
-    return [{"request_id": f"r{i}", "row": 0, "model_name": "m", "model_version": "1",
-             "variant": "champion", "shadow": False, "features": {"Gr Liv Area": i},
-             "price": 100.0 + i, "price_low": 90.0, "price_high": 110.0, "latency_ms": 1.0}
-            for i in range(n)]
+    return [
+        {
+            "request_id": f"r{i}",
+            "row": 0,
+            "model_name": "m",
+            "model_version": "1",
+            "variant": "champion",
+            "shadow": False,
+            "features": {"Gr Liv Area": i},
+            "price": 100.0 + i,
+            "price_low": 90.0,
+            "price_high": 110.0,
+            "latency_ms": 1.0,
+        }
+        for i in range(n)
+    ]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_close_drains_every_queued_row(backend: str, tmp_path: Path,
-                                       request: pytest.FixtureRequest) -> None:
+def test_close_drains_every_queued_row(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = f"sqlite:///{tmp_path}/p.db" if backend == "sqlite" else request.getfixturevalue("pg_url")
     log = PredictionLog(url, flush_s=5.0, batch=100)  # long period: only close() can flush
     with log.engine.begin() as conn:
@@ -46,20 +59,29 @@ def test_close_drains_every_queued_row(backend: str, tmp_path: Path,
 
 
 def test_api_logs_to_postgresql(pg_url: str, bundle_dir: Path, tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path / "h", bundle_dir, prediction_db_url=pg_url,
-                                   cache_size=0))
+    app = create_app(
+        make_settings(tmp_path / "h", bundle_dir, prediction_db_url=pg_url, cache_size=0)
+    )
     with TestClient(app) as c:
         wait_ready(c)
         for i in range(5):
-            r = c.post("/v1/predict", json={"gr_liv_area": 1000 + i},
-                       headers={"X-Request-ID": f"pg-{i}"})
+            r = c.post(
+                "/v1/predict", json={"gr_liv_area": 1000 + i}, headers={"X-Request-ID": f"pg-{i}"}
+            )
             assert r.status_code == 200
-        r = c.post("/v1/predict/batch", json={"houses": [{"gr_liv_area": 900}] * 3},
-                   headers={"X-Request-ID": "pg-batch"})
+        r = c.post(
+            "/v1/predict/batch",
+            json={"houses": [{"gr_liv_area": 900}] * 3},
+            headers={"X-Request-ID": "pg-batch"},
+        )
         assert r.status_code == 200
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(sa.select(predictions.c.request_id)
-                                          .where(predictions.c.request_id.like("pg-%")))]
+        ids = [
+            r[0]
+            for r in conn.execute(
+                sa.select(predictions.c.request_id).where(predictions.c.request_id.like("pg-%"))
+            )
+        ]
     assert sorted(ids) == ["pg-0", "pg-1", "pg-2", "pg-3", "pg-4"] + ["pg-batch"] * 3
     engine.dispose()

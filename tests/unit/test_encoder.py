@@ -14,7 +14,9 @@ def enc(small_ames: pd.DataFrame) -> FeatureEncoder:
     return FeatureEncoder().fit(small_ames)
 
 
-def test_frame_and_records_give_identical_matrices(enc: FeatureEncoder, small_ames: pd.DataFrame) -> None:
+def test_frame_and_records_give_identical_matrices(
+    enc: FeatureEncoder, small_ames: pd.DataFrame
+) -> None:
     frame = enc.transform(small_ames)
     records = small_ames.to_dict("records")
     big = enc.transform(records)  # vectorised category path (n >= 64)
@@ -52,9 +54,18 @@ def test_garage_year_defaults_to_year_built(enc: FeatureEncoder) -> None:
 
 
 def test_engineered_features(enc: FeatureEncoder) -> None:
-    row = {"Total Bsmt SF": 800, "Gr Liv Area": 1500, "Yr Sold": 2010, "Year Built": 1990,
-           "Year Remod/Add": 2000, "Full Bath": 2, "Half Bath": 1, "Bsmt Full Bath": 1,
-           "Bsmt Half Bath": 0, "Overall Qual": 7}
+    row = {
+        "Total Bsmt SF": 800,
+        "Gr Liv Area": 1500,
+        "Yr Sold": 2010,
+        "Year Built": 1990,
+        "Year Remod/Add": 2000,
+        "Full Bath": 2,
+        "Half Bath": 1,
+        "Bsmt Full Bath": 1,
+        "Bsmt Half Bath": 0,
+        "Overall Qual": 7,
+    }
     x = enc.transform([row])[0]
     assert x[enc.index("total_sf")] == 2300
     assert x[enc.index("house_age")] == 20
@@ -88,7 +99,9 @@ def test_pickle_roundtrip_keeps_lookups(enc: FeatureEncoder, small_ames: pd.Data
     import pickle
 
     clone = pickle.loads(pickle.dumps(enc))
-    np.testing.assert_array_equal(clone.transform(small_ames.head(5)), enc.transform(small_ames.head(5)))
+    np.testing.assert_array_equal(
+        clone.transform(small_ames.head(5)), enc.transform(small_ames.head(5))
+    )
 
 
 def test_transform_before_fit_is_an_error() -> None:
@@ -98,6 +111,22 @@ def test_transform_before_fit_is_an_error() -> None:
 
 def test_category_whitespace_is_ignored(enc: FeatureEncoder) -> None:
     # the Ames file spells a sale type 'WD ' (trailing blank); API clients send 'WD'
-    np.testing.assert_array_equal(enc.transform([{"Sale Type": "WD "}]),
-                                  enc.transform([{"Sale Type": "WD"}]))
+    np.testing.assert_array_equal(
+        enc.transform([{"Sale Type": "WD "}]), enc.transform([{"Sale Type": "WD"}])
+    )
     assert "Sale Type=WD" in enc.feature_names
+
+
+def test_single_row_path_matches_the_vectorised_path(
+    enc: FeatureEncoder, ames: pd.DataFrame
+) -> None:
+    sample = ames.sample(400, random_state=5)
+    records = sample.to_dict("records")
+    # knock out values at random so every imputation branch runs, and add junk strings
+    rng = np.random.default_rng(0)
+    for r in records:
+        for k in rng.choice(list(r), size=10, replace=False):
+            r[k] = None if rng.random() < 0.7 else "junk"
+    vector = enc.transform(pd.DataFrame(records))
+    one_by_one = np.vstack([enc.transform([r]) for r in records])
+    np.testing.assert_array_equal(vector, one_by_one)

@@ -74,3 +74,18 @@ def test_blend_is_weighted_mean_of_members(tiny: pd.DataFrame) -> None:
     members = np.column_stack([est.predict(X) for _, est, _ in blend.members])
     np.testing.assert_allclose(blend.predict(X), members @ blend.weights)
     assert blend.weights.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", ["linear", "xgboost", "lightgbm", "blend", "random_forest"])
+def test_compiled_predict_equals_sklearn_predict(name: str, tiny: pd.DataFrame) -> None:
+    from prices_predictor.models.fast import PARALLEL_ROWS, compile_regressor
+
+    params = default_params()
+    for k, v in TINY.items():
+        params[k].update(v)
+    model = fit_price_model(tiny, name, params, folds=2, n_jobs=1).model
+    X = model.encoder.transform(tiny)
+    big = np.repeat(X, PARALLEL_ROWS // len(X) + 1, axis=0)  # the multi-threaded branch too
+    fast = compile_regressor(model.regressor)
+    for M in (X[:1], X, big):
+        np.testing.assert_allclose(fast(M), model.regressor.predict(M), rtol=1e-9, atol=1e-9)

@@ -38,12 +38,19 @@ def run_deploy(s: Settings, version: str) -> None:
             f"deployment gate: {s.model_name} v{version} -> {d['verdict'].upper()}",
             ["check", "candidate", "bound / champion", "pass"],
             [
-                ["RMSE <= max", d["candidate_rmse"], d["max_rmse"],
-                 d["candidate_rmse"] <= d["max_rmse"]],
+                [
+                    "RMSE <= max",
+                    d["candidate_rmse"],
+                    d["max_rmse"],
+                    d["candidate_rmse"] <= d["max_rmse"],
+                ],
                 ["R2 >= min", d["candidate_r2"], d["min_r2"], d["candidate_r2"] >= d["min_r2"]],
-                [f"beats champion v{champ}" if champ else "beats champion (none)",
-                 d["candidate_rmse"], "-" if d["champion_rmse"] is None else d["champion_rmse"],
-                 d["verdict"] == "promoted"],
+                [
+                    f"beats champion v{champ}" if champ else "beats champion (none)",
+                    d["candidate_rmse"],
+                    "-" if d["champion_rmse"] is None else d["champion_rmse"],
+                    d["verdict"] == "promoted",
+                ],
             ],
         )
     )
@@ -54,7 +61,9 @@ def run_deploy(s: Settings, version: str) -> None:
 
 
 def deploy(
-    version: Annotated[str | None, typer.Option(help="Candidate version (default: latest).")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Candidate version (default: latest).")
+    ] = None,
 ) -> None:
     """Gate a registered version against the champion and move aliases (exit 3: not promoted)."""
     s = settings()
@@ -69,7 +78,9 @@ def deploy(
 
 def promote(
     version: Annotated[str, typer.Option(help="Version to make champion.")],
-    force: Annotated[bool, typer.Option(help="Skip the gates (recorded with who and why).")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Skip the gates (recorded with who and why).")
+    ] = False,
     reason: Annotated[str, typer.Option(help="Why (recorded).")] = "",
 ) -> None:
     """Promote a version: through the gates, or directly with --force."""
@@ -82,8 +93,9 @@ def promote(
 
     who = getpass.getuser()
     with user_errors():
-        old = aliases.promote(s, version, reason=f"forced: {reason or 'no reason given'}",
-                              forced_by=who)
+        old = aliases.promote(
+            s, version, reason=f"forced: {reason or 'no reason given'}", forced_by=who
+        )
     console.print(f"version {version} is champion (forced by {who}); previous: {old or 'none'}")
 
 
@@ -115,8 +127,18 @@ def models(
         rows_table(
             f"{s.model_name}: registered versions",
             ["version", "aliases", "strategy", "rmse", "r2", "verdict", "trained at"],
-            [[r["version"], ",".join(r["aliases"]), r["strategy"], _num(r["metrics"].get("rmse")),
-              _num(r["metrics"].get("r2")), r["verdict"], r["trained_at"]] for r in rows],
+            [
+                [
+                    r["version"],
+                    ",".join(r["aliases"]),
+                    r["strategy"],
+                    _num(r["metrics"].get("rmse")),
+                    _num(r["metrics"].get("r2")),
+                    r["verdict"],
+                    r["trained_at"],
+                ]
+                for r in rows
+            ],
         )
     )
 
@@ -140,4 +162,4 @@ def _num(v: Any) -> Any:
     return "-" if v is None else float(v)
 
 
-__all__ = ["register", "run_deploy", "fail"]
+__all__ = ["fail", "register", "run_deploy"]

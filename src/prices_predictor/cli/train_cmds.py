@@ -9,8 +9,16 @@ import typer
 from prices_predictor.cli.output import console, fail, metrics_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
 
-METRIC_ORDER = ("rmse", "mse", "r2", "mae_dollars", "median_ape", "interval_coverage",
-                "cv_rmse_mean", "cv_rmse_std")
+METRIC_ORDER = (
+    "rmse",
+    "mse",
+    "r2",
+    "mae_dollars",
+    "median_ape",
+    "interval_coverage",
+    "cv_rmse_mean",
+    "cv_rmse_std",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -19,10 +27,19 @@ def register(app: typer.Typer) -> None:
 
 
 def train(
-    data: Annotated[str | None, typer.Option(help="'ames' (bundled) or a CSV/Parquet/ZIP path.")] = None,
-    model: Annotated[str | None, typer.Option(help="Strategy: linear, random_forest, xgboost, lightgbm, catboost, blend.")] = None,
-    tune: Annotated[bool, typer.Option(help="Optuna search with K-fold CV on the training part.")] = False,
-    deploy: Annotated[bool, typer.Option(help="Run the gated deployment after registering.")] = True,
+    data: Annotated[
+        str | None, typer.Option(help="'ames' (bundled) or a CSV/Parquet/ZIP path.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Strategy: linear, random_forest, xgboost, lightgbm, catboost, blend."),
+    ] = None,
+    tune: Annotated[
+        bool, typer.Option(help="Optuna search with K-fold CV on the training part.")
+    ] = False,
+    deploy: Annotated[
+        bool, typer.Option(help="Run the gated deployment after registering.")
+    ] = True,
 ) -> None:
     """Train on the data, register a new model version, then gate and promote it."""
     s = settings()
@@ -42,15 +59,21 @@ def train(
         fingerprint = src.fingerprint()
     if report.soft:
         console.print(report.table(report.soft), highlight=False)
-    console.print(f"{len(raw):,} rows, fingerprint {fingerprint}; training '{model}'"
-                  f"{' with tuning' if tune else ''} ...")
+    console.print(
+        f"{len(raw):,} rows, fingerprint {fingerprint}; training '{model}'"
+        f"{' with tuning' if tune else ''} ..."
+    )
     prepare(s, zenml=True)
     from prices_predictor.pipelines.runner import run_training
 
     with user_errors():
         version, metrics = run_training(s, data, fingerprint, model, tune)
-    console.print(metrics_table(f"{s.model_name} v{version}: holdout metrics (log price)",
-                                {k: metrics[k] for k in METRIC_ORDER if k in metrics}))
+    console.print(
+        metrics_table(
+            f"{s.model_name} v{version}: holdout metrics (log price)",
+            {k: metrics[k] for k in METRIC_ORDER if k in metrics},
+        )
+    )
     console.print(f"registered [bold]{s.model_name}[/] version [bold]{version}[/]")
     if deploy:
         from prices_predictor.cli.registry_cmds import run_deploy
@@ -76,4 +99,4 @@ def _fmt(metrics: dict[str, Any]) -> dict[str, Any]:
     return metrics
 
 
-__all__ = ["register", "fail"]
+__all__ = ["fail", "register"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ class Violation:
     rule: str
     column: str
     count: int
-    examples: list[object]
+    examples: list[Any]
     hard: bool
 
 
@@ -51,8 +52,13 @@ class ValidationReport:
         return {
             "rows": self.rows,
             "violations": [
-                {"rule": v.rule, "column": v.column, "count": v.count, "hard": v.hard,
-                 "examples": [str(e) for e in v.examples]}
+                {
+                    "rule": v.rule,
+                    "column": v.column,
+                    "count": v.count,
+                    "hard": v.hard,
+                    "examples": [str(e) for e in v.examples],
+                }
                 for v in self.violations
             ],
         }
@@ -100,18 +106,34 @@ def validate(df: pd.DataFrame, target: str = "SalePrice", source: str = "data") 
     for col, ranks in schema.ORDINAL.items():
         if col in df.columns:
             vals = df[col]
-            _check(report, df, col, vals.notna() & ~vals.isin(list(ranks)), "category: unknown level",
-                   False)
+            _check(
+                report,
+                df,
+                col,
+                vals.notna() & ~vals.isin(list(ranks)),
+                "category: unknown level",
+                False,
+            )
     missing = [c for c in schema.FEATURES if c not in df.columns]
     if missing:
         report.violations.append(
-            Violation("schema: column missing (imputed)", ", ".join(missing[:3]), len(missing),
-                      missing[:3], False)
+            Violation(
+                "schema: column missing (imputed)",
+                ", ".join(missing[:3]),
+                len(missing),
+                missing[:3],
+                False,
+            )
         )
     if not any(c in df.columns for c in schema.FEATURES):
         report.violations.append(
-            Violation("schema: no known feature column", source, len(df.columns),
-                      list(df.columns[:3]), True)
+            Violation(
+                "schema: no known feature column",
+                source,
+                len(df.columns),
+                list(df.columns[:3]),
+                True,
+            )
         )
     return report
 

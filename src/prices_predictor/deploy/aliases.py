@@ -29,7 +29,7 @@ HISTORY_TAG = "champion_history"
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager
@@ -63,7 +63,7 @@ def promote(s: Settings, version: str, reason: str, forced_by: str | None = None
             return old
         set_alias(name, CHAMPION, version)
         if old is not None:
-            hist = _history(name) + [old]
+            hist = [*_history(name), old]
             _set_history(name, hist)
             set_alias(name, PREVIOUS, old)
         if alias_version(name, CHALLENGER) == version:

@@ -50,9 +50,7 @@ def export_bundle(
         download_version(name, version, tmp)
         meta_path = tmp / METADATA_FILE
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        files = {
-            str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
-        }
+        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "name": name,
             "version": version,

@@ -41,8 +41,15 @@ def decide(
 ) -> GateDecision:
     """Threshold gate, then comparison gate on the same holdout rows."""
     d = GateDecision(
-        "rejected", candidate_version, candidate["rmse"], candidate["r2"], champion_version,
-        champion["rmse"] if champion else None, max_rmse, min_r2, min_improvement,
+        "rejected",
+        candidate_version,
+        candidate["rmse"],
+        candidate["r2"],
+        champion_version,
+        champion["rmse"] if champion else None,
+        max_rmse,
+        min_r2,
+        min_improvement,
     )
     if candidate["rmse"] > max_rmse:
         d.reasons.append(f"threshold: RMSE {candidate['rmse']:.4f} > max {max_rmse:.4f}")

@@ -23,7 +23,11 @@ def predicted_vs_actual(y_log: np.ndarray, pred_log: np.ndarray, path: Path) -> 
     ax.scatter(actual, pred, s=6, alpha=0.5)
     lo, hi = float(min(actual.min(), pred.min())), float(max(actual.max(), pred.max()))
     ax.plot([lo, hi], [lo, hi], color="black", linewidth=1)
-    ax.set(xlabel="actual price ($k)", ylabel="predicted price ($k)", title="Holdout: predicted vs actual")
+    ax.set(
+        xlabel="actual price ($k)",
+        ylabel="predicted price ($k)",
+        title="Holdout: predicted vs actual",
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -6,9 +6,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from sklearn.base import RegressorMixin
-
 
 @dataclass(frozen=True)
 class FeatureContext:
@@ -24,19 +21,10 @@ class FeatureContext:
         return [1 if i in inc else 0 for i in range(len(self.feature_names))]
 
 
-class Regressor(RegressorMixin):
-    """Typing alias: anything with sklearn's fit/predict."""
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> Any: ...
-
-    def predict(self, X: np.ndarray) -> np.ndarray: ...
-
-
 class ModelStrategy(ABC):
     """A model family: how to build it from parameters, and what to search when tuning."""
 
     name: str
-    # Fully qualified types skops must trust when MLflow saves this family (unused by pyfunc).
     description: str = ""
 
     @abstractmethod

@@ -23,10 +23,18 @@ class PriceModel:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def predict_log(self, rows: Rows) -> np.ndarray:
-        return np.asarray(self.regressor.predict(self.encoder.transform(rows)), dtype=np.float64)
+        return self.predict_log_encoded(self.encoder.transform(rows))
 
     def predict_log_encoded(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.regressor.predict(X), dtype=np.float64)
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            from prices_predictor.models.fast import compile_regressor
+
+            fast = self.__dict__["_fast"] = compile_regressor(self.regressor)
+        return np.asarray(fast(X), dtype=np.float64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
 
     def predict_price(self, rows: Rows) -> np.ndarray:
         return np.expm1(self.predict_log(rows))

@@ -32,9 +32,7 @@ def get_strategy(name: str) -> ModelStrategy:
     try:
         return STRATEGIES[name]
     except KeyError:
-        raise UserError(
-            f"unknown model '{name}', choose one of: {', '.join(STRATEGIES)}"
-        ) from None
+        raise UserError(f"unknown model '{name}', choose one of: {', '.join(STRATEGIES)}") from None
 
 
 def default_params(override_file: Path | None = None) -> dict[str, dict[str, Any]]:

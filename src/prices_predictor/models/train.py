@@ -38,10 +38,15 @@ def context_for(encoder: FeatureEncoder, seed: int, n_jobs: int) -> FeatureConte
 
 
 def build_regressor(
-    name: str, all_params: dict[str, dict[str, Any]], encoder: FeatureEncoder, seed: int,
-    n_jobs: int
+    name: str,
+    all_params: dict[str, dict[str, Any]],
+    encoder: FeatureEncoder,
+    seed: int,
+    n_jobs: int,
 ) -> Any:
-    return get_strategy(name).build(params_for(name, all_params), context_for(encoder, seed, n_jobs))
+    return get_strategy(name).build(
+        params_for(name, all_params), context_for(encoder, seed, n_jobs)
+    )
 
 
 def cross_validate(
@@ -103,4 +108,4 @@ def fit_price_model(
     return FitResult(model, cv_mean, cv_std, oof, time.perf_counter() - t0)
 
 
-__all__ = ["FitResult", "clone", "fit_price_model", "cross_validate", "context_for"]
+__all__ = ["FitResult", "clone", "context_for", "cross_validate", "fit_price_model"]

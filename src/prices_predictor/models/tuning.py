@@ -42,7 +42,7 @@ def tune(
     for member in members:
         strategy = get_strategy(member)
 
-        def objective(trial: optuna.Trial, member: str = member) -> float:
+        def objective(trial: optuna.Trial, member: str = member, strategy: Any = strategy) -> float:
             candidate = {**tuned, member: {**tuned.get(member, {}), **strategy.suggest(trial)}}
             oof = cross_validate(train, member, candidate, target, folds, seed, n_jobs)
             return float(np.sqrt(np.mean((oof - y) ** 2)))
@@ -58,7 +58,9 @@ def tune(
         tuned[member] = {**tuned.get(member, {}), **study.best_params}
         n_done += len(study.trials)
         best_total = study.best_value
-        log.info("tuned %s: CV RMSE %.4f over %d trials", member, study.best_value, len(study.trials))
+        log.info(
+            "tuned %s: CV RMSE %.4f over %d trials", member, study.best_value, len(study.trials)
+        )
     if name == "blend":
         oof = cross_validate(train, "blend", tuned, target, folds, seed, n_jobs)
         best_total = float(np.sqrt(np.mean((oof - y) ** 2)))

@@ -20,7 +20,7 @@ def _run(pipeline: Any, **kwargs: Any) -> Any:
     except UserError:
         raise
     except Exception as exc:
-        cause = exc
+        cause: BaseException = exc
         while cause.__cause__ is not None and not isinstance(cause, UserError):
             cause = cause.__cause__
         if isinstance(cause, UserError):
@@ -47,8 +47,10 @@ def run_training(
         max_living_area=s.outlier_max_living_area,
     )
     version = str(_output(run, "register_model", "model_version"))
-    metrics = {**_output(run, "evaluate_model", "holdout_metrics"),
-               **_output(run, "fit_model", "cv_metrics")}
+    metrics = {
+        **_output(run, "evaluate_model", "holdout_metrics"),
+        **_output(run, "fit_model", "cv_metrics"),
+    }
     return version, metrics
 
 

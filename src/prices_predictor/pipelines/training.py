@@ -23,11 +23,21 @@ def training_pipeline(
 ) -> str:
     raw = ingest_data(data=data, fingerprint=fingerprint, target=target)
     report = validate_data(raw, source=data, target=target)
-    train, holdout = split_data(raw, report, test_size=test_size, seed=seed,
-                                max_living_area=max_living_area)
-    price_model, cv_metrics, run_id = fit_model(train, model=model, tune=tune,
-                                                data_fingerprint=fingerprint)
+    train, holdout = split_data(
+        raw, report, test_size=test_size, seed=seed, max_living_area=max_living_area
+    )
+    price_model, cv_metrics, run_id = fit_model(
+        train, model=model, tune=tune, data_fingerprint=fingerprint
+    )
     holdout_metrics = evaluate_model(price_model, holdout, run_id)
-    version = register_model(price_model, train, cv_metrics, holdout_metrics, run_id, data=data,
-                             data_fingerprint=fingerprint, validation_report=report)
+    version = register_model(
+        price_model,
+        train,
+        cv_metrics,
+        holdout_metrics,
+        run_id,
+        data=data,
+        data_fingerprint=fingerprint,
+        validation_report=report,
+    )
     return version  # type: ignore[no-any-return]

@@ -35,8 +35,16 @@ def get_metrics(request: Request) -> Metrics:
 def require_json(request: Request) -> None:
     ctype = request.headers.get("content-type", "")
     if request.method == "POST" and "json" not in ctype.split(";")[0].lower():
-        raise HTTPException(415, detail=[{"field": "content-type", "rule": "application/json",
-                                          "message": f"expected application/json, got '{ctype}'"}])
+        raise HTTPException(
+            415,
+            detail=[
+                {
+                    "field": "content-type",
+                    "rule": "application/json",
+                    "message": f"expected application/json, got '{ctype}'",
+                }
+            ],
+        )
 
 
 def require_admin(request: Request) -> None:
@@ -45,8 +53,9 @@ def require_admin(request: Request) -> None:
         raise HTTPException(404, detail="admin routes are disabled (PP_ADMIN_TOKEN is not set)")
     auth = request.headers.get("authorization", "")
     if auth != f"Bearer {s.admin_token}":
-        raise HTTPException(401, detail="missing or wrong bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 def request_id(request: Request) -> str:

@@ -16,8 +16,9 @@ from prices_predictor.serving.service import NotReady
 class InputError(Exception):
     """Bad input found after schema validation (e.g. too many rows)."""
 
-    def __init__(self, field: str, rule: str, message: str,
-                 items: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self, field: str, rule: str, message: str, items: list[dict[str, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.items = items or [{"field": field, "rule": rule, "message": message}]
 
@@ -57,5 +58,6 @@ def install(app: FastAPI, metrics: Metrics) -> None:
 
     @app.exception_handler(NotReady)
     async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
-        return JSONResponse({"detail": f"model not ready: {exc}"}, status_code=503,
-                            headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": f"model not ready: {exc}"}, status_code=503, headers={"Retry-After": "5"}
+        )

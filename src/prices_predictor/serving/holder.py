@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import tempfile
@@ -33,7 +34,7 @@ class LoadedModel:
     source: str
     metadata: dict[str, Any]
     loaded_at: str = field(
-        default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
     reference: Path | None = None
 
@@ -62,15 +63,18 @@ def load_from_registry(s: Settings, alias: str) -> LoadedModel | None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=cache.parent))
         download_version(s.model_name, version, tmp)
-        try:
+        with contextlib.suppress(OSError):  # another worker won the race: use its copy
             tmp.rename(cache)
-        except OSError:  # another worker won the race: use its copy
-            pass
     model = load_price_model_dir(cache / "model")
     ref = cache / REFERENCE_FILE
     return LoadedModel(
-        model, s.model_name, version, alias, f"models:/{s.model_name}@{alias}",
-        {**model.metadata, "tags": info.tags}, reference=ref if ref.exists() else None,
+        model,
+        s.model_name,
+        version,
+        alias,
+        f"models:/{s.model_name}@{alias}",
+        {**model.metadata, "tags": info.tags},
+        reference=ref if ref.exists() else None,
     )
 
 
@@ -80,8 +84,15 @@ def load_from_bundle(path: Path) -> LoadedModel:
     model, manifest = load_bundle(path)
     ref = reference_path(path)
     meta = {**model.metadata, "bundle": manifest}
-    return LoadedModel(model, manifest["name"], str(manifest["version"]), "bundle", str(path),
-                       meta, reference=ref if ref.exists() else None)
+    return LoadedModel(
+        model,
+        manifest["name"],
+        str(manifest["version"]),
+        "bundle",
+        str(path),
+        meta,
+        reference=ref if ref.exists() else None,
+    )
 
 
 class PredictionCache:
@@ -135,6 +146,7 @@ class ModelHolder:
         with self._lock:
             s = self.settings
             result: dict[str, str] = {}
+            targets: dict[str, str | None]
             if s.model_uri:
                 targets = {CHAMPION: None}
             else:

@@ -16,7 +16,7 @@ log = logging.getLogger("prices_predictor.serving")
 
 
 def record_reload(holder: ModelHolder, metrics: Metrics, result: dict[str, str]) -> None:
-    for variant, outcome in result.items():
+    for outcome in result.values():
         if outcome == "loaded":
             metrics.reloads.labels("success").inc()
         elif outcome.startswith("error"):
@@ -53,5 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         predlog = app.state.predlog
         if predlog is not None:
             await asyncio.to_thread(predlog.close)
-            log.info("prediction log flushed", extra={"written": predlog.written,
-                                                      "errors": predlog.errors})
+            log.info(
+                "prediction log flushed",
+                extra={"written": predlog.written, "errors": predlog.errors},
+            )

@@ -12,27 +12,46 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("pp_requests", "HTTP requests", ["route", "method", "status"],
-                                registry=r)
-        self.latency = Histogram("pp_request_latency_seconds", "Request latency", ["route"],
-                                 buckets=LATENCY_BUCKETS, registry=r)
-        self.price = Histogram("pp_predicted_price_dollars", "Predicted prices", ["variant"],
-                               buckets=PRICE_BUCKETS, registry=r)
+        self.requests = Counter(
+            "pp_requests", "HTTP requests", ["route", "method", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "pp_request_latency_seconds",
+            "Request latency",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.price = Histogram(
+            "pp_predicted_price_dollars",
+            "Predicted prices",
+            ["variant"],
+            buckets=PRICE_BUCKETS,
+            registry=r,
+        )
         self.rows = Counter("pp_rows_scored", "Rows scored", ["variant"], registry=r)
-        self.model_info = Gauge("pp_model_info", "Served model version (value 1)",
-                                ["variant", "name", "version"], registry=r)
+        self.model_info = Gauge(
+            "pp_model_info",
+            "Served model version (value 1)",
+            ["variant", "name", "version"],
+            registry=r,
+        )
         self.reloads = Counter("pp_model_reloads", "Model reload attempts", ["result"], registry=r)
         self.cache_hits = Counter("pp_cache_hits", "Prediction cache hits", registry=r)
         self.cache_misses = Counter("pp_cache_misses", "Prediction cache misses", registry=r)
-        self.validation_errors = Counter("pp_validation_errors", "Rejected input by field",
-                                         ["field"], registry=r)
-        self.predlog_dropped = Counter("pp_prediction_log_errors", "Prediction log write errors",
-                                       registry=r)
+        self.validation_errors = Counter(
+            "pp_validation_errors", "Rejected input by field", ["field"], registry=r
+        )
+        self.predlog_dropped = Counter(
+            "pp_prediction_log_errors", "Prediction log write errors", registry=r
+        )
         self.drift_share = Gauge("pp_drift_share", "Share of drifted columns (live)", registry=r)
-        self.drift_alert = Gauge("pp_drift_alert", "1 when the last live drift check alerted",
-                                 registry=r)
-        self.drift_score = Gauge("pp_drift_feature_score", "Drift score of top features",
-                                 ["feature"], registry=r)
+        self.drift_alert = Gauge(
+            "pp_drift_alert", "1 when the last live drift check alerted", registry=r
+        )
+        self.drift_score = Gauge(
+            "pp_drift_feature_score", "Drift score of top features", ["feature"], registry=r
+        )
 
     def set_model(self, variant: str, name: str, version: str) -> None:
         for metric in list(self.model_info._metrics):  # drop the previous version's series

@@ -101,7 +101,15 @@ async def _too_large(send: Send, rid: str, limit: int) -> None:
         + str(limit).encode()
         + b' bytes"}]}'
     )
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"x-request-id", rid.encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", rid.encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -68,7 +68,7 @@ class PredictionLog:
         self._thread.start()
 
     def add(self, rows: list[dict[str, Any]]) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         with self._count_lock:
             self.enqueued += len(rows)
         for r in rows:

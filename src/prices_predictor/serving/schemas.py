@@ -34,7 +34,8 @@ def _numeric_field(col: str) -> Any:
 def _category_field(col: str) -> Any:
     if col == "MS SubClass":
         return int | str | None, Field(
-            None, validation_alias=AliasChoices(schema.snake(col), col),
+            None,
+            validation_alias=AliasChoices(schema.snake(col), col),
             description="dwelling class code, e.g. 20, 60",
         )
     levels = schema.ORDINAL.get(col)
@@ -52,10 +53,21 @@ for _c in schema.CATEGORICAL:
 
 HouseFeatures = create_model(  # type: ignore[call-overload]
     "HouseFeatures",
-    __config__=ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True,
-                          json_schema_extra={"example": {
-                              "gr_liv_area": 1710, "overall_qual": 7, "neighborhood": "CollgCr",
-                              "year_built": 2003, "total_bsmt_sf": 856, "garage_cars": 2}}),
+    __config__=ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "example": {
+                "gr_liv_area": 1710,
+                "overall_qual": 7,
+                "neighborhood": "CollgCr",
+                "year_built": 2003,
+                "total_bsmt_sf": 856,
+                "garage_cars": 2,
+            }
+        },
+    ),
     **_fields,
 )
 HouseFeatures.__doc__ = "One house; every field optional (missing ones are imputed)."

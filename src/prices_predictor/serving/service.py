@@ -33,7 +33,10 @@ class NotReady(Exception):
 
 class PredictionService:
     def __init__(
-        self, settings: Settings, holder: ModelHolder, metrics: Metrics,
+        self,
+        settings: Settings,
+        holder: ModelHolder,
+        metrics: Metrics,
         predlog: PredictionLog | None,
     ) -> None:
         self.settings = settings
@@ -73,21 +76,37 @@ class PredictionService:
         return out
 
     def log_predictions(
-        self, m: LoadedModel, variant: str, request_id: str, rows: list[dict[str, Any]],
-        scored: Scored, latency_ms: float, client_id: str | None = None, shadow: bool = False,
+        self,
+        m: LoadedModel,
+        variant: str,
+        request_id: str,
+        rows: list[dict[str, Any]],
+        scored: Scored,
+        latency_ms: float,
+        client_id: str | None = None,
+        shadow: bool = False,
     ) -> None:
         if self.predlog is None:
             return
-        self.predlog.add([
-            {
-                "request_id": request_id, "row": i, "model_name": m.name,
-                "model_version": m.version, "variant": variant, "shadow": shadow,
-                "client_id": client_id, "features": r, "price": float(scored.price[i]),
-                "price_low": float(scored.low[i]), "price_high": float(scored.high[i]),
-                "latency_ms": latency_ms,
-            }
-            for i, r in enumerate(rows)
-        ])
+        self.predlog.add(
+            [
+                {
+                    "request_id": request_id,
+                    "row": i,
+                    "model_name": m.name,
+                    "model_version": m.version,
+                    "variant": variant,
+                    "shadow": shadow,
+                    "client_id": client_id,
+                    "features": r,
+                    "price": float(scored.price[i]),
+                    "price_low": float(scored.low[i]),
+                    "price_high": float(scored.high[i]),
+                    "latency_ms": latency_ms,
+                }
+                for i, r in enumerate(rows)
+            ]
+        )
 
 
 def _key_warnings(row: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from prices_predictor.models.price_model import PriceModel
 PRICE_MODEL_ARTIFACT = "price_model"
 
 
-class PricesPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class PricesPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
     """Input: a DataFrame of raw Ames features (original names). Output: price in dollars."""
 
     def load_context(self, context: Any) -> None:
@@ -34,14 +34,18 @@ def signature_for(frame: pd.DataFrame) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
-    cols = []
+    cols: list[Any] = []
     for c in schema.FEATURES:
         if c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
             t = "long"
         elif c in frame.columns and pd.api.types.is_float_dtype(frame[c]):
             t = "double"
         elif c in frame.columns or c in schema.CATEGORICAL:
-            t = "string" if not pd.api.types.is_numeric_dtype(frame.get(c, pd.Series([""]))) else "double"
+            t = (
+                "string"
+                if not pd.api.types.is_numeric_dtype(frame.get(c, pd.Series([""])))
+                else "double"
+            )
         else:
             t = "double"
         cols.append(ColSpec(t, c, required=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from dataclasses import dataclass
@@ -30,15 +31,23 @@ REFERENCE_ROWS = 3000
 def _requirements() -> list[str]:
     from importlib.metadata import version
 
-    pkgs = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "xgboost-cpu", "lightgbm",
-            "joblib"]
+    pkgs = [
+        "mlflow",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "scipy",
+        "xgboost-cpu",
+        "lightgbm",
+        "joblib",
+    ]
     reqs = []
     for p in pkgs:
         try:
             reqs.append(f"{p}=={version(p)}")
-        except Exception:  # noqa: BLE001 - a package not installed is simply not pinned
+        except Exception:
             continue
-    return reqs + [f"prices-predictor=={__version__}"]
+    return [*reqs, f"prices-predictor=={__version__}"]
 
 
 def log_price_model(model: PriceModel, train: pd.DataFrame, metadata: dict[str, Any]) -> str:
@@ -122,10 +131,8 @@ def set_alias(name: str, alias: str, version: str) -> None:
 def delete_alias(name: str, alias: str) -> None:
     from mlflow.exceptions import MlflowException
 
-    try:
+    with contextlib.suppress(MlflowException):
         client().delete_registered_model_alias(name, alias)
-    except MlflowException:
-        pass
 
 
 def set_version_tags(name: str, version: str, tags: dict[str, Any]) -> None:
@@ -187,16 +194,19 @@ def list_versions(name: str) -> list[dict[str, Any]]:
     rows = []
     for mv in versions:
         tags = dict(mv.tags)
-        metrics = {k.removeprefix("metric."): float(v) for k, v in tags.items()
-                   if k.startswith("metric.")}
-        rows.append({
-            "version": str(mv.version),
-            "aliases": sorted(by_version.get(str(mv.version), [])),
-            "strategy": tags.get("strategy", ""),
-            "metrics": metrics,
-            "verdict": tags.get("gate.verdict", ""),
-            "trained_at": tags.get("trained_at", ""),
-            "data_fingerprint": tags.get("data_fingerprint", ""),
-            "forced_by": tags.get("forced_by"),
-        })
+        metrics = {
+            k.removeprefix("metric."): float(v) for k, v in tags.items() if k.startswith("metric.")
+        }
+        rows.append(
+            {
+                "version": str(mv.version),
+                "aliases": sorted(by_version.get(str(mv.version), [])),
+                "strategy": tags.get("strategy", ""),
+                "metrics": metrics,
+                "verdict": tags.get("gate.verdict", ""),
+                "trained_at": tags.get("trained_at", ""),
+                "data_fingerprint": tags.get("data_fingerprint", ""),
+                "forced_by": tags.get("forced_by"),
+            }
+        )
     return sorted(rows, key=lambda r: -int(r["version"]))

@@ -9,9 +9,13 @@ from prices_predictor.serving.deps import AdminOnly, HolderDep, MetricsDep
 from prices_predictor.serving.lifecycle import record_reload
 
 router = APIRouter(
-    prefix="/admin", tags=["admin"], dependencies=[AdminOnly],
-    responses={401: {"description": "Missing or wrong bearer token"},
-               404: {"description": "Admin routes disabled (no PP_ADMIN_TOKEN)"}},
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[AdminOnly],
+    responses={
+        401: {"description": "Missing or wrong bearer token"},
+        404: {"description": "Admin routes disabled (no PP_ADMIN_TOKEN)"},
+    },
 )
 
 

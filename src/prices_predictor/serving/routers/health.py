@@ -24,14 +24,19 @@ async def ready(holder: HolderDep) -> JSONResponse:
     """200 once a real model is loaded; 503 with the reason before."""
     m = holder.get()
     if m is None:
-        return JSONResponse({"status": "not ready", "reason": holder.last_error or "loading"},
-                            status_code=503)
-    return JSONResponse({"status": "ready", "model_version": m.version,
-                         "variants": sorted(holder.variants)})
+        return JSONResponse(
+            {"status": "not ready", "reason": holder.last_error or "loading"}, status_code=503
+        )
+    return JSONResponse(
+        {"status": "ready", "model_version": m.version, "variants": sorted(holder.variants)}
+    )
 
 
-@router.get("/v1/model", response_model=ModelInfo,
-            responses={404: {"description": "No challenger"}, 503: {"description": "Not ready"}})
+@router.get(
+    "/v1/model",
+    response_model=ModelInfo,
+    responses={404: {"description": "No challenger"}, 503: {"description": "Not ready"}},
+)
 async def model_info(
     holder: HolderDep, variant: Literal["champion", "challenger"] = "champion"
 ) -> ModelInfo | JSONResponse:
@@ -43,12 +48,16 @@ async def model_info(
     meta = m.metadata
     tags = meta.get("tags", {})
     return ModelInfo(
-        name=m.name, version=m.version, alias=m.alias, source=m.source,
+        name=m.name,
+        version=m.version,
+        alias=m.alias,
+        source=m.source,
         strategy=m.model.strategy,
         metrics={k: float(v) for k, v in meta.get("metrics", {}).items()},
         features=list(meta.get("features", {}).get("numeric", []))
         + list(meta.get("features", {}).get("categorical", [])),
         trained_at=meta.get("trained_at", ""),
         data_fingerprint=tags.get("data_fingerprint", ""),
-        interval_coverage=m.model.interval_coverage, loaded_at=m.loaded_at,
+        interval_coverage=m.model.interval_coverage,
+        loaded_at=m.loaded_at,
     )

@@ -26,7 +26,9 @@ from prices_predictor.serving.schemas import (
 
 router = APIRouter(tags=["predict"], dependencies=[JsonBody])
 ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+    413: {"model": ErrorResponse},
+    415: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
     503: {"description": "No model loaded"},
 }
 THREADPOOL_ROWS = 64
@@ -34,16 +36,22 @@ THREADPOOL_ROWS = 64
 
 def _prediction(scored: Any, i: int, coverage: float) -> Prediction:
     return Prediction(
-        price=round(float(scored.price[i]), 2), price_low=round(float(scored.low[i]), 2),
-        price_high=round(float(scored.high[i]), 2), coverage=coverage,
-        imputed=scored.imputed[i], warnings=scored.warnings[i],
+        price=round(float(scored.price[i]), 2),
+        price_low=round(float(scored.low[i]), 2),
+        price_high=round(float(scored.high[i]), 2),
+        coverage=coverage,
+        imputed=scored.imputed[i],
+        warnings=scored.warnings[i],
     )
 
 
 @router.post("/v1/predict", response_model=PredictResponse, responses=ERRORS)
 async def predict(
     house: HouseFeatures,  # type: ignore[valid-type]
-    request: Request, response: Response, service: ServiceDep, rid: RequestIdDep,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    rid: RequestIdDep,
 ) -> PredictResponse:
     """Price one house, with an 80% range and the list of imputed features."""
     t0 = time.perf_counter()
@@ -54,14 +62,19 @@ async def predict(
     _annotate(request, response, m.version, 1, rows, service.settings.log_payloads)
     service.log_predictions(m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000)
     p = _prediction(scored, 0, m.model.interval_coverage)
-    return PredictResponse(**p.__dict__, request_id=rid,
-                           model=ModelRef(name=m.name, version=m.version, alias=m.alias,
-                                          variant=variant))
+    return PredictResponse(
+        **p.__dict__,
+        request_id=rid,
+        model=ModelRef(name=m.name, version=m.version, alias=m.alias, variant=variant),
+    )
 
 
 @router.post("/v1/predict/batch", response_model=BatchResponse, responses=ERRORS)
 async def predict_batch(
-    body: BatchRequest, request: Request, response: Response, service: ServiceDep,
+    body: BatchRequest,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
     rid: RequestIdDep,
 ) -> BatchResponse:
     """Price up to PP_MAX_BATCH_ROWS houses."""
@@ -103,18 +116,24 @@ async def invocations(
     scored = await _score(service, m, rows, CHAMPION)
     _annotate(request, response, m.version, len(rows), rows, service.settings.log_payloads)
     service.log_predictions(m, CHAMPION, rid, rows, scored, (time.perf_counter() - t0) * 1000)
-    return ORJSONResponse({"predictions": [round(float(p), 2) for p in scored.price]},
-                          headers={"X-Model-Version": m.version})
+    return ORJSONResponse(
+        {"predictions": [round(float(p), 2) for p in scored.price]},
+        headers={"X-Model-Version": m.version},
+    )
 
 
 def _mlflow_records(payload: Any) -> list[dict[str, Any]]:
     if not isinstance(payload, dict):
         raise InputError("body", "mlflow_format", "expected a JSON object")
-    keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs")
-            if k in payload]
+    keys = [
+        k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload
+    ]
     if len(keys) != 1:
-        raise InputError("body", "mlflow_format", "give exactly one of dataframe_split, "
-                         "dataframe_records, instances, inputs")
+        raise InputError(
+            "body",
+            "mlflow_format",
+            "give exactly one of dataframe_split, dataframe_records, instances, inputs",
+        )
     key, data = keys[0], payload[keys[0]]
     if key == "dataframe_split":
         if not isinstance(data, dict) or "columns" not in data or "data" not in data:
@@ -123,7 +142,9 @@ def _mlflow_records(payload: Any) -> list[dict[str, Any]]:
         if not isinstance(data["data"], list) or not all(
             isinstance(r, list) and len(r) == len(cols) for r in data["data"]
         ):
-            raise InputError(f"{key}.data", "mlflow_format", "rows must be lists as long as columns")
+            raise InputError(
+                f"{key}.data", "mlflow_format", "rows must be lists as long as columns"
+            )
         return [dict(zip(cols, r, strict=True)) for r in data["data"]]
     if isinstance(data, dict):
         if all(isinstance(v, list) for v in data.values()):  # columnar "inputs"
@@ -154,7 +175,11 @@ async def _score(service: Any, m: Any, rows: list[dict[str, Any]], variant: str)
 
 
 def _annotate(
-    request: Request, response: Response, version: str, n: int, rows: list[dict[str, Any]],
+    request: Request,
+    response: Response,
+    version: str,
+    n: int,
+    rows: list[dict[str, Any]],
     payloads: bool,
 ) -> None:
     st = request.scope.setdefault("state", {})

@@ -26,11 +26,12 @@ def promote_model(gate_decision: dict[str, Any]) -> Annotated[dict[str, Any], "d
         version,
         {
             "gate.verdict": verdict,
-            "gate.time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "gate.time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "gate.candidate_rmse": round(gate_decision["candidate_rmse"], 6),
             "gate.candidate_r2": round(gate_decision["candidate_r2"], 6),
             "gate.champion_version": gate_decision["champion_version"] or "",
-            "gate.champion_rmse": "" if gate_decision["champion_rmse"] is None
+            "gate.champion_rmse": ""
+            if gate_decision["champion_rmse"] is None
             else round(gate_decision["champion_rmse"], 6),
             "gate.max_rmse": gate_decision["max_rmse"],
             "gate.min_r2": gate_decision["min_r2"],

@@ -12,7 +12,9 @@ from prices_predictor.tracking.registry import alias_version, load_price_model, 
 
 
 @step(enable_cache=False)
-def score_candidates(candidate_version: str) -> tuple[
+def score_candidates(
+    candidate_version: str,
+) -> tuple[
     Annotated[dict[str, float], "candidate_metrics"],
     Annotated[str, "champion_version"],
     Annotated[dict[str, float], "champion_metrics"],

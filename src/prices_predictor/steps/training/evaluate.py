@@ -30,6 +30,8 @@ def evaluate_model(
     metrics["holdout_rows"] = float(len(holdout))
     with mlflow.start_run(run_id=mlflow_run_id), tempfile.TemporaryDirectory() as tmp:
         mlflow.log_metrics(metrics)
-        mlflow.log_artifact(str(plots.predicted_vs_actual(y, pred, Path(tmp) / "pred_vs_actual.png")), "plots")
+        mlflow.log_artifact(
+            str(plots.predicted_vs_actual(y, pred, Path(tmp) / "pred_vs_actual.png")), "plots"
+        )
         mlflow.log_artifact(str(plots.residuals(y, pred, Path(tmp) / "residuals.png")), "plots")
     return metrics

@@ -33,22 +33,48 @@ def fit_model(
     params = default_params(s.params_file)
     run_name = get_step_context().pipeline_run.name
     with mlflow.start_run(run_name=run_name) as run:
-        mlflow.set_tags({"zenml_run": run_name, "strategy": model, "data_fingerprint": data_fingerprint})
+        mlflow.set_tags(
+            {"zenml_run": run_name, "strategy": model, "data_fingerprint": data_fingerprint}
+        )
         if tune:
             params, best, n = tune_params(
-                train, model, params, target=s.target, folds=s.cv_folds, seed=s.seed,
-                n_jobs=s.n_jobs, trials=s.tune_trials, timeout_s=s.tune_timeout_s,
+                train,
+                model,
+                params,
+                target=s.target,
+                folds=s.cv_folds,
+                seed=s.seed,
+                n_jobs=s.n_jobs,
+                trials=s.tune_trials,
+                timeout_s=s.tune_timeout_s,
             )
             mlflow.log_metrics({"tune_best_cv_rmse": best, "tune_trials": n})
             mlflow.log_dict(params, "tuned_params.json")
             log.info("tuning done: CV RMSE %.4f after %d trials", best, n)
         result = fit_price_model(
-            train, model, params, target=s.target, folds=s.cv_folds, seed=s.seed,
-            n_jobs=s.n_jobs, coverage=s.interval_coverage,
+            train,
+            model,
+            params,
+            target=s.target,
+            folds=s.cv_folds,
+            seed=s.seed,
+            n_jobs=s.n_jobs,
+            coverage=s.interval_coverage,
         )
-        flat = {f"{k}": json.dumps(v) if isinstance(v, dict) else v for k, v in result.model.params.items()}
-        mlflow.log_params({"model": model, "tuned": tune, "cv_folds": s.cv_folds, "seed": s.seed,
-                           "test_size": s.test_size, **{k: str(v)[:500] for k, v in flat.items()}})
+        flat = {
+            f"{k}": json.dumps(v) if isinstance(v, dict) else v
+            for k, v in result.model.params.items()
+        }
+        mlflow.log_params(
+            {
+                "model": model,
+                "tuned": tune,
+                "cv_folds": s.cv_folds,
+                "seed": s.seed,
+                "test_size": s.test_size,
+                **{k: str(v)[:500] for k, v in flat.items()},
+            }
+        )
         cv: dict[str, Any] = {
             "cv_rmse_mean": result.cv_rmse_mean,
             "cv_rmse_std": result.cv_rmse_std,

@@ -41,7 +41,7 @@ def register_model(
 
     s = get_settings()
     configure(s)
-    trained_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    trained_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     tags = {
         "data_source": data,
         "data_fingerprint": data_fingerprint,
@@ -65,8 +65,10 @@ def register_model(
             "categorical": [c for c in schema.CATEGORICAL],
             "encoded": price_model.feature_names,
         },
-        "interval": {"coverage": price_model.interval_coverage,
-                     "halfwidth_log": price_model.interval_halfwidth},
+        "interval": {
+            "coverage": price_model.interval_coverage,
+            "halfwidth_log": price_model.interval_halfwidth,
+        },
         "tags": tags,
     }
     price_model.metadata = metadata
@@ -74,5 +76,7 @@ def register_model(
         mlflow.set_tags(tags)
         uri = log_price_model(price_model, train, metadata)
     version = register(uri, s.model_name, mlflow_run_id, tags)
-    set_version_tags(s.model_name, version, {f"metric.{k}": round(v, 6) for k, v in holdout_metrics.items()})
+    set_version_tags(
+        s.model_name, version, {f"metric.{k}": round(v, 6) for k, v in holdout_metrics.items()}
+    )
     return version

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): in-process speed, HTTP throughput against MLflow, cold start."""
