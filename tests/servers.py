@@ -104,7 +104,7 @@ def api_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{url}/health", 60, proc)
+        wait_http(f"{url}/ready", 90, proc)
         yield url, proc
     finally:
         stop(proc)

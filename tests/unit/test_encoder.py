@@ -125,8 +125,18 @@ def test_single_row_path_matches_the_vectorised_path(
     # knock out values at random so every imputation branch runs, and add junk strings
     rng = np.random.default_rng(0)
     for r in records:
-        for k in rng.choice(list(r), size=10, replace=False):
+        for k in rng.choice(list(r), size=25, replace=False):
             r[k] = None if rng.random() < 0.7 else "junk"
     vector = enc.transform(pd.DataFrame(records))
     one_by_one = np.vstack([enc.transform([r]) for r in records])
     np.testing.assert_array_equal(vector, one_by_one)
+
+
+def test_missing_quality_of_a_present_thing_is_not_none(enc: FeatureEncoder) -> None:
+    with_garage = enc.transform([{"Garage Cars": 2}])[0]
+    without = enc.transform([{"Garage Cars": 0}])[0]
+    assert with_garage[enc.index("Garage Qual")] == 3  # typical ('TA'), the mode of garages
+    assert without[enc.index("Garage Qual")] == 0  # no garage: none
+    assert with_garage[enc.index(f"Garage Type={enc.present_modes['Garage Type']}")] == 1
+    fire = enc.transform([{"Fireplaces": 1}])[0]
+    assert fire[enc.index("Fireplace Qu")] > 0

@@ -126,6 +126,22 @@ NONE_MEANS_ABSENT: tuple[str, ...] = (
     "Mas Vnr Type",
 )
 
+# A missing quality/type of a thing the house has (its area or count > 0) is imputed with the
+# most common level among houses that have it; otherwise the house has none of it.
+PRESENCE: dict[str, tuple[str, ...]] = {
+    **{
+        c: ("Garage Area", "Garage Cars")
+        for c in ("Garage Type", "Garage Finish", "Garage Qual", "Garage Cond")
+    },
+    **{
+        c: ("Total Bsmt SF",)
+        for c in ("Bsmt Qual", "Bsmt Cond", "Bsmt Exposure", "BsmtFin Type 1", "BsmtFin Type 2")
+    },
+    "Fireplace Qu": ("Fireplaces",),
+    "Pool QC": ("Pool Area",),
+    "Mas Vnr Type": ("Mas Vnr Area",),
+}
+
 # Areas and counts of absent things: NaN means 0.
 ZERO_WHEN_MISSING: tuple[str, ...] = (
     "Mas Vnr Area",

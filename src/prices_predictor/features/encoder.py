@@ -49,6 +49,7 @@ class FeatureEncoder:
     medians: dict[str, float] = field(default_factory=dict)
     frontage_by_hood: dict[str, float] = field(default_factory=dict)
     modes: dict[str, str] = field(default_factory=dict)
+    present_modes: dict[str, str] = field(default_factory=dict)
     levels: dict[str, list[str]] = field(default_factory=dict)
     feature_names: list[str] = field(default_factory=list)
     fitted: bool = False
@@ -73,6 +74,9 @@ class FeatureEncoder:
                 vals = vals.fillna(NONE)
             counts = vals.value_counts()
             self.modes[col] = str(counts.index[0]) if len(counts) else NONE
+            if col in schema.PRESENCE:
+                present = counts.drop(NONE, errors="ignore")
+                self.present_modes[col] = str(present.index[0]) if len(present) else NONE
             if col in schema.NOMINAL:
                 self.levels[col] = sorted(str(k) for k, n in counts.items() if n >= MIN_LEVEL_COUNT)
         self.feature_names = [
@@ -137,7 +141,7 @@ class FeatureEncoder:
             out[:, j] = v
         j0 = len(schema.NUMERIC)
         for j, (col, ranks) in enumerate(schema.ORDINAL.items()):
-            vals = self._impute_category(col, _category(cols.get(col), n))
+            vals = self._impute_category(col, _category(cols.get(col), n), num)
             out[:, j0 + j] = (
                 [ranks.get(v, 0) for v in vals]
                 if n < SMALL_N
@@ -147,7 +151,7 @@ class FeatureEncoder:
         out[:, j0 : j0 + len(ENGINEERED)] = np.column_stack(_engineered(num))
         rows_idx = np.arange(n)
         for col in schema.NOMINAL:
-            vals = self._impute_category(col, _category(cols.get(col), n))
+            vals = self._impute_category(col, _category(cols.get(col), n), num)
             codes = self._level_codes(col, vals)
             hit = codes >= 0
             out[rows_idx[hit], self._offsets[col] + codes[hit]] = 1.0
@@ -173,28 +177,42 @@ class FeatureEncoder:
             vals[j] = v
         j = len(schema.NUMERIC)
         for col, ranks in schema.ORDINAL.items():
-            vals[j] = float(ranks.get(self._category_value(col, r.get(col)), 0))
+            vals[j] = float(ranks.get(self._category_value(col, r.get(col), num), 0))
             j += 1
         for v in _engineered(num):
             vals[j] = float(v)
             j += 1
         for col in schema.NOMINAL:
-            code = self._codes[col].get(self._category_value(col, r.get(col)), -1)
+            code = self._codes[col].get(self._category_value(col, r.get(col), num), -1)
             if code >= 0:
                 vals[self._offsets[col] + code] = 1.0
         return vals
 
-    def _category_value(self, col: str, raw: Any) -> str:
+    def _category_value(self, col: str, raw: Any, num: dict[str, float]) -> str:
         v = _cat_value(raw)
-        if v is None:
-            return NONE if col in schema.NONE_MEANS_ABSENT else self.modes[col]
-        return v
+        if v is not None:
+            return v
+        if col not in schema.NONE_MEANS_ABSENT:
+            return self.modes[col]
+        if col in schema.PRESENCE and any(num[q] > 0 for q in schema.PRESENCE[col]):
+            return self.present_modes[col]
+        return NONE
 
-    def _impute_category(self, col: str, vals: np.ndarray) -> np.ndarray:
+    def _impute_category(
+        self, col: str, vals: np.ndarray, num: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
         miss = pd.isna(vals)
         if miss.any():
             vals = vals.copy()
-            vals[miss] = NONE if col in schema.NONE_MEANS_ABSENT else self.modes[col]
+            if col in schema.NONE_MEANS_ABSENT:
+                vals[miss] = NONE
+                if num is not None and col in schema.PRESENCE:
+                    has = np.zeros(len(vals), dtype=bool)
+                    for q in schema.PRESENCE[col]:
+                        has |= num[q] > 0
+                    vals[miss & has] = self.present_modes[col]
+            else:
+                vals[miss] = self.modes[col]
         return vals
 
     def _level_codes(self, col: str, vals: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""ZenML training pipeline: ingest -> validate -> split -> fit -> evaluate -> register."""
+"""ZenML training pipeline: ingest -> validate -> split -> fit -> evaluate -> explain -> register."""
 
 from zenml import pipeline
 
 from prices_predictor.steps.training.evaluate import evaluate_model
+from prices_predictor.steps.training.explain import explain_model
 from prices_predictor.steps.training.fit import fit_model
 from prices_predictor.steps.training.ingest import ingest_data
 from prices_predictor.steps.training.register import register_model
@@ -30,6 +31,7 @@ def training_pipeline(
         train, model=model, tune=tune, data_fingerprint=fingerprint
     )
     holdout_metrics = evaluate_model(price_model, holdout, run_id)
+    importance = explain_model(price_model, holdout, run_id)
     version = register_model(
         price_model,
         train,
@@ -39,5 +41,6 @@ def training_pipeline(
         data=data,
         data_fingerprint=fingerprint,
         validation_report=report,
+        global_importance=importance,
     )
     return version  # type: ignore[no-any-return]

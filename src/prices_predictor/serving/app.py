@@ -13,7 +13,7 @@ from prices_predictor.serving.lifecycle import lifespan
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.middleware import ObservabilityMiddleware
 from prices_predictor.serving.predlog import PredictionLog
-from prices_predictor.serving.routers import admin, health, metrics, predict
+from prices_predictor.serving.routers import admin, explain, health, metrics, predict, web
 from prices_predictor.serving.service import PredictionService
 from prices_predictor.settings import Settings, get_settings
 
@@ -42,7 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.predlog = predlog
     app.state.service = PredictionService(s, holder, m, predlog)
     errors.install(app, m)
-    for r in (health.router, predict.router, admin.router, metrics.router):
+    for r in (
+        health.router,
+        predict.router,
+        explain.router,
+        admin.router,
+        metrics.router,
+        web.router,
+    ):
         app.include_router(r)
+    web.mount_static(app)
     app.add_middleware(ObservabilityMiddleware, metrics=m, max_body_bytes=s.max_body_bytes)
     return app

@@ -28,7 +28,9 @@ def _numeric_field(col: str) -> Any:
         kw.update(ge=1, le=12, description="month 1..12")
     elif col == "Misc Val":
         kw.update(ge=0, description="dollars >= 0")
-    return float | None, Field(None, validation_alias=AliasChoices(schema.snake(col), col), **kw)
+    return float | None, Field(
+        None, validation_alias=AliasChoices(schema.snake(col), col), title=col, **kw
+    )
 
 
 def _category_field(col: str) -> Any:
@@ -36,12 +38,17 @@ def _category_field(col: str) -> Any:
         return int | str | None, Field(
             None,
             validation_alias=AliasChoices(schema.snake(col), col),
+            title=col,
             description="dwelling class code, e.g. 20, 60",
         )
     levels = schema.ORDINAL.get(col)
     desc = f"one of {', '.join(levels)}" if levels else "category"
     return str | None, Field(
-        None, max_length=64, validation_alias=AliasChoices(schema.snake(col), col), description=desc
+        None,
+        max_length=64,
+        validation_alias=AliasChoices(schema.snake(col), col),
+        title=col,
+        description=desc,
     )
 
 
@@ -124,6 +131,8 @@ class ModelInfo(BaseModel):
     data_fingerprint: str
     interval_coverage: float
     loaded_at: str
+    importance: list[dict[str, Any]] = Field(default_factory=list)
+    categories: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ErrorItem(BaseModel):
@@ -134,3 +143,26 @@ class ErrorItem(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: list[ErrorItem] | str
+
+
+class Contribution(BaseModel):
+    feature: str = Field(description="Source feature (one-hot columns folded back).")
+    value: Any = Field(None, description="The input value, when given.")
+    log_effect: float = Field(description="Contribution to log price.")
+    pct_effect: float = Field(description="Approximate effect on the price, percent.")
+    dollar_effect: float = Field(description="Approximate effect on the price, dollars.")
+
+
+class ExplainResponse(BaseModel):
+    request_id: str
+    model: ModelRef
+    price: float
+    price_low: float
+    price_high: float
+    base_price: float = Field(description="The model's average price (all contributions zero).")
+    base_value_log: float
+    prediction_log: float
+    contributions: list[Contribution] = Field(
+        description="Sorted by |effect|; the last item sums all other features."
+    )
+    imputed: list[str]

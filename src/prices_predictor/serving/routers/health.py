@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from prices_predictor.data import schema
 from prices_predictor.serving.deps import HolderDep
 from prices_predictor.serving.schemas import ModelInfo
 
@@ -60,4 +61,6 @@ async def model_info(
         data_fingerprint=tags.get("data_fingerprint", ""),
         interval_coverage=m.model.interval_coverage,
         loaded_at=m.loaded_at,
+        importance=meta.get("importance", [])[:30],
+        categories={**{c: list(r) for c, r in schema.ORDINAL.items()}, **m.model.encoder.levels},
     )

@@ -35,6 +35,7 @@ def register_model(
     data: str,
     data_fingerprint: str,
     validation_report: dict[str, Any],
+    global_importance: list[dict[str, Any]],
     refit_full: bool = False,
 ) -> Annotated[str, "model_version"]:
     import mlflow
@@ -70,6 +71,7 @@ def register_model(
             "halfwidth_log": price_model.interval_halfwidth,
         },
         "tags": tags,
+        "importance": global_importance,
     }
     price_model.metadata = metadata
     with mlflow.start_run(run_id=mlflow_run_id):

@@ -1,0 +1,86 @@
+"""``explain``: why this price, as a table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from prices_predictor.cli.output import console, fail, rows_table
+from prices_predictor.cli.runtime import prepare, settings, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(explain)
+
+
+def explain(
+    data: Annotated[
+        Path, typer.Option(help="JSON file with one house (snake_case or original names).")
+    ],
+    top: Annotated[int, typer.Option(help="Features to list before 'all other features'.")] = 10,
+) -> None:
+    """Price one house with the served model (PP_MODEL_URI bundle or the PP_SERVE_ALIAS version)."""
+    s = settings()
+    try:
+        raw = json.loads(data.read_text())
+    except OSError as exc:
+        raise fail(f"{data}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise fail(f"{data}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
+    from pydantic import ValidationError
+
+    from prices_predictor.serving.schemas import HouseFeatures, to_row
+
+    try:
+        row = to_row(HouseFeatures.model_validate(raw))
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        field = ".".join(str(p) for p in e["loc"]) or "body"
+        raise fail(f"{data}: field '{field}': {e['msg']} ({e['type']})") from None
+    from prices_predictor.models.explain import explain as explain_rows
+    from prices_predictor.serving.routers.explain import contributions
+
+    with user_errors():
+        if s.model_uri:
+            from prices_predictor.deploy.bundle import load_bundle
+
+            model, manifest = load_bundle(Path(s.model_uri))
+            label = f"{manifest['name']} v{manifest['version']} (bundle)"
+        else:
+            prepare(s)
+            from prices_predictor.serving.holder import load_from_registry
+
+            loaded = load_from_registry(s, s.serve_alias)
+            if loaded is None:
+                raise fail(f"{s.model_name} has no '{s.serve_alias}' alias: train first")
+            model, label = loaded.model, f"{loaded.name} v{loaded.version} ({s.serve_alias})"
+    exp = explain_rows(model, [row])
+    base, phi = float(exp.base[0]), exp.values[0]
+    pred = base + float(phi.sum())
+    low, high = model.price_range(np.array([pred]))
+    items = contributions(exp.sources, phi, base, pred, row, top)
+    console.print(
+        f"[bold]{label}[/]: price ${np.expm1(pred):,.0f} "
+        f"(80% range ${low[0]:,.0f} – ${high[0]:,.0f}); "
+        f"base (average house) ${np.expm1(base):,.0f}"
+    )
+    console.print(
+        rows_table(
+            "why this price",
+            ["feature", "value", "log effect", "% effect", "$ effect"],
+            [
+                [
+                    c.feature,
+                    "" if c.value is None else c.value,
+                    c.log_effect,
+                    f"{c.pct_effect:+.2f}%",
+                    f"{c.dollar_effect:+,.0f}",
+                ]
+                for c in items
+            ],
+        )
+    )

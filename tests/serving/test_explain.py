@@ -1,0 +1,97 @@
+"""Explanations: additivity, folding, the endpoint, the PNG and the CLI table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from prices_predictor.deploy.bundle import load_bundle
+from prices_predictor.models.explain import explain, fold_matrix
+from prices_predictor.models.registry import default_params
+from prices_predictor.models.train import fit_price_model
+from tests.conftest import FAST_PARAMS, base_env, run_cli
+
+
+@pytest.mark.parametrize("name", ["linear", "xgboost", "lightgbm", "random_forest", "blend"])
+def test_base_plus_contributions_is_the_prediction(name: str, small_ames: pd.DataFrame) -> None:
+    params = default_params()
+    for k, v in FAST_PARAMS.items():
+        params[k].update(v)
+    params["random_forest"]["n_estimators"] = 10
+    model = fit_price_model(small_ames.head(400), name, params, folds=2, n_jobs=1).model
+    rows = small_ames.tail(30)
+    exp = explain(model, rows)
+    np.testing.assert_allclose(
+        exp.base + exp.values.sum(axis=1), model.predict_log(rows), atol=1e-4
+    )
+    assert "Neighborhood" in exp.sources and not any("=" in s for s in exp.sources)
+
+
+def test_fold_matrix_sums_one_hot_columns() -> None:
+    m, sources = fold_matrix(["Gr Liv Area", "Neighborhood=A", "Neighborhood=B", "total_sf"])
+    assert sources == ["Gr Liv Area", "Neighborhood", "total_sf"]
+    assert m.sum(axis=0).tolist() == [1, 2, 1]
+
+
+def test_explain_endpoint_adds_up(client: TestClient, bundle_dir: Path) -> None:
+    house = {
+        "gr_liv_area": 2100,
+        "overall_qual": 8,
+        "neighborhood": "NridgHt",
+        "year_built": 2006,
+        "garage_cars": 3,
+    }
+    r = client.post("/v1/explain?top=5", json=house)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    items = body["contributions"]
+    assert len(items) == 6 and items[-1]["feature"] == "all other features"
+    effects = [abs(c["log_effect"]) for c in items[:-1]]
+    assert effects == sorted(effects, reverse=True)
+    total_log = body["base_value_log"] + sum(c["log_effect"] for c in items)
+    assert total_log == pytest.approx(body["prediction_log"], abs=1e-4)
+    dollars = body["base_price"] + sum(c["dollar_effect"] for c in items)
+    assert dollars == pytest.approx(body["price"], abs=1.0)
+    predicted = client.post("/v1/predict", json=house).json()["price"]
+    assert body["price"] == pytest.approx(predicted, rel=1e-4)
+    gla = next(c for c in items if c["feature"] in ("Gr Liv Area", "qual_x_area", "total_sf"))
+    assert gla["log_effect"] != 0
+
+
+def test_explain_png(client: TestClient) -> None:
+    r = client.post("/v1/explain?format=png", json={"gr_liv_area": 1500})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_card_has_importance(client: TestClient) -> None:
+    card = client.get("/v1/model").json()
+    top = card["importance"][0]
+    assert top["mean_abs_shap"] > 0 and top["pct_effect"] > 0
+    assert "CollgCr" in card["categories"]["Neighborhood"]
+
+
+def test_cli_explain_prints_the_table(bundle_dir: Path, tmp_path: Path) -> None:
+    row = tmp_path / "row.json"
+    row.write_text(json.dumps({"Gr Liv Area": 1800, "overall_qual": 7}))
+    env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
+    proc = run_cli(["explain", "--data", str(row), "--top", "4"], env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "why this price" in proc.stdout and "all other features" in proc.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"overall_qual": 12}))
+    proc = run_cli(["explain", "--data", str(bad)], env, timeout=120)
+    assert proc.returncode == 2 and "overall_qual" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bundle_model_explains_fast_enough_to_serve(
+    bundle_dir: Path, small_ames: pd.DataFrame
+) -> None:
+    model, _ = load_bundle(bundle_dir)
+    exp = explain(model, small_ames.head(1))
+    assert exp.values.shape == (1, len(exp.sources))

@@ -1,0 +1,64 @@
+"""The web page in real headless Chromium (Debian's), driven by Playwright, on the real server."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import base_env
+from tests.servers import api_server
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path: Path) -> None:
+    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
+    with api_server(env, tmp_path / "api.log") as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            external: list[str] = []
+            page.on("request", lambda r: None if r.url.startswith(url) else external.append(r.url))
+            page.goto(url + "/", timeout=30_000)
+            page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+            page.fill("#f-gr_liv_area", "2200")
+            page.fill("#f-overall_qual", "8")
+            page.fill("#f-neighborhood", "NridgHt")
+            page.click("#submit")
+            expect(page.locator("#price")).to_contain_text("$", timeout=30_000)
+            assert page.locator("#chart .bar-row").count() >= 5
+            assert "v1" in page.locator("#model-version").inner_text()
+            page.screenshot(path=str(tmp_path / "estimate.png"), full_page=True)
+            # a bad value: the server's 422 appears next to the field
+            page.fill("#f-overall_qual", "42")
+            page.click("#submit")
+            err = page.locator("#f-overall_qual-err")
+            expect(err).to_contain_text("less than or equal to 10", timeout=10_000)
+            assert page.get_attribute("#f-overall_qual", "aria-invalid") == "true"
+            # the model card tab, by keyboard
+            page.focus("#tab-estimate")
+            page.keyboard.press("ArrowRight")
+            expect(page.locator("#panel-card")).to_be_visible()
+            assert page.locator("#importance .bar-row").count() >= 5
+            assert "rmse" in page.locator("#card-metrics").inner_text()
+            page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
+            assert external == []  # everything is served by the app: works offline
+        finally:
+            browser.close()
+    assert (tmp_path / "estimate.png").stat().st_size > 10_000
