@@ -1,4 +1,4 @@
-"""ZenML training pipeline: ingest -> validate -> split -> fit -> evaluate -> explain -> register."""
+"""ZenML training pipeline: ingest, validate, split, fit, evaluate, explain, register."""
 
 from zenml import pipeline
 
