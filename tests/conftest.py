@@ -119,3 +119,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+pytest_plugins = ["tests.serving.fixtures"]

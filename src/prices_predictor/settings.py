@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     drift_on_training: Literal["warn", "fail"] = Field("warn", description="Drift policy.")
     drift_share_alert: float = Field(0.5, gt=0, le=1, description="Drifted column share alert.")
     drift_top_k: int = Field(5, ge=0, description="Alert on drift in any of the top-k features.")
+    drift_min_rows: int = Field(200, ge=10, description="Fewer rows: 'not enough data'.")
+    drift_last: int = Field(5000, ge=1, description="Default live window: last N predictions.")
 
     @field_validator("home")
     @classmethod

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from prices_predictor.deploy.bundle import load_bundle
 from prices_predictor.serving.app import create_app
-from tests.serving.conftest import TOKEN, make_settings, wait_ready
+from tests.serving.fixtures import TOKEN, make_settings, wait_ready
 
 HOUSE = {
     "gr_liv_area": 1710,

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from prices_predictor.serving.app import create_app
-from tests.serving.conftest import make_settings, wait_ready
+from tests.serving.fixtures import make_settings, wait_ready
 
 EXAMPLES_PER_OPERATION = 40
 SKIPPED_CHECKS = [

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from prices_predictor.serving.app import create_app
 from prices_predictor.serving.predlog import PredictionLog, predictions, read_recent
 from tests.servers import postgres_server
-from tests.serving.conftest import make_settings, wait_ready
+from tests.serving.fixtures import make_settings, wait_ready
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from prices_predictor.cli import explain_cmds, registry_cmds, serve_cmds, train_cmds
+from prices_predictor.cli import (
+    explain_cmds,
+    monitor_cmds,
+    registry_cmds,
+    serve_cmds,
+    train_cmds,
+)
 
 app = typer.Typer(
     help="Housing price prediction: train, gate, serve, explain and monitor.",
@@ -16,6 +22,7 @@ train_cmds.register(app)
 registry_cmds.register(app)
 serve_cmds.register(app)
 explain_cmds.register(app)
+monitor_cmds.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

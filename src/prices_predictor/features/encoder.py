@@ -42,6 +42,23 @@ ENGINEERED: tuple[str, ...] = (
 )
 
 
+# Raw columns each engineered feature is computed from (drift checks watch the raw columns).
+ENGINEERED_SOURCES: dict[str, tuple[str, ...]] = {
+    "total_sf": ("Total Bsmt SF", "Gr Liv Area"),
+    "house_age": ("Yr Sold", "Year Built"),
+    "remod_age": ("Yr Sold", "Year Remod/Add"),
+    "total_bath": ("Full Bath", "Half Bath", "Bsmt Full Bath", "Bsmt Half Bath"),
+    "porch_sf": ("Wood Deck SF", "Open Porch SF", "Enclosed Porch", "3Ssn Porch", "Screen Porch"),
+    "qual_x_area": ("Overall Qual", "Gr Liv Area"),
+    "has_second_floor": ("2nd Flr SF",),
+    "has_garage": ("Garage Area",),
+    "has_basement": ("Total Bsmt SF",),
+    "has_fireplace": ("Fireplaces",),
+    "has_pool": ("Pool Area",),
+    "remodeled": ("Year Remod/Add", "Year Built"),
+}
+
+
 @dataclass
 class FeatureEncoder:
     """Fitted imputation values, category levels and the output column layout."""
@@ -99,6 +116,7 @@ class FeatureEncoder:
             pos += len(self.levels[c])
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("present_modes", {})  # encoders pickled before presence-aware imputation
         self.__dict__.update(state)
         if self.fitted:
             self._build_lookups()
@@ -142,11 +160,7 @@ class FeatureEncoder:
         j0 = len(schema.NUMERIC)
         for j, (col, ranks) in enumerate(schema.ORDINAL.items()):
             vals = self._impute_category(col, _category(cols.get(col), n), num)
-            out[:, j0 + j] = (
-                [ranks.get(v, 0) for v in vals]
-                if n < SMALL_N
-                else (pd.Series(vals).map(ranks).fillna(0).to_numpy(dtype=np.float64))
-            )
+            out[:, j0 + j] = _lookup(vals, ranks, 0)
         j0 += len(schema.ORDINAL)
         out[:, j0 : j0 + len(ENGINEERED)] = np.column_stack(_engineered(num))
         rows_idx = np.arange(n)
@@ -195,7 +209,7 @@ class FeatureEncoder:
         if col not in schema.NONE_MEANS_ABSENT:
             return self.modes[col]
         if col in schema.PRESENCE and any(num[q] > 0 for q in schema.PRESENCE[col]):
-            return self.present_modes[col]
+            return self.present_modes.get(col, NONE)
         return NONE
 
     def _impute_category(
@@ -210,17 +224,13 @@ class FeatureEncoder:
                     has = np.zeros(len(vals), dtype=bool)
                     for q in schema.PRESENCE[col]:
                         has |= num[q] > 0
-                    vals[miss & has] = self.present_modes[col]
+                    vals[miss & has] = self.present_modes.get(col, NONE)
             else:
                 vals[miss] = self.modes[col]
         return vals
 
     def _level_codes(self, col: str, vals: np.ndarray) -> np.ndarray:
-        if len(vals) < SMALL_N:
-            lut = self._codes[col]
-            return np.array([lut.get(v, -1) for v in vals], dtype=np.int64)
-        cat = pd.Categorical(vals, categories=self.levels[col])
-        return np.asarray(cat.codes, dtype=np.int64)
+        return _lookup(vals, self._codes[col], -1).astype(np.int64)
 
     def missing_features(self, row: Mapping[str, Any]) -> list[str]:
         """Names of schema features absent or null in one input row."""
@@ -260,6 +270,13 @@ _KNOWN = frozenset(schema.FEATURES)
 _ZERO = frozenset(schema.ZERO_WHEN_MISSING)
 
 
+def _lookup(vals: np.ndarray, table: Mapping[str, int], default: int) -> np.ndarray:
+    """table[v] for every v (default when absent), looking each distinct value up once."""
+    codes, uniques = pd.factorize(vals, use_na_sentinel=True)
+    mapped = np.array([table.get(u, default) for u in uniques] + [default], dtype=np.float64)
+    return mapped[codes]
+
+
 def _float(v: Any) -> float:
     if v is None:
         return math.nan
@@ -295,13 +312,10 @@ def _category(values: Any, n: int) -> np.ndarray:
         return np.full(n, None, dtype=object)
     if n < SMALL_N:
         return np.array([_cat_value(v) for v in values], dtype=object)
-    s = pd.Series(values)
-    miss = s.isna()
-    if s.dtype.kind == "f":
-        s = s.fillna(0).astype(np.int64)
-    out = s.astype(str).str.strip().to_numpy(dtype=object)
-    out[miss.to_numpy()] = None
-    return out
+    # normalise each distinct value once, then broadcast (a column has few distinct values)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    norm = np.array([_cat_value(u) for u in uniques] + [None], dtype=object)
+    return norm[codes]
 
 
 def _cat_value(v: Any) -> str | None:

@@ -25,8 +25,26 @@ def _run(pipeline: Any, **kwargs: Any) -> Any:
             cause = cause.__cause__
         if isinstance(cause, UserError):
             raise cause from None
-        raise
+        raise UserError(_failed_step_message(pipeline.name) or str(exc)) from exc
     return Client().get_pipeline_run(run.id)
+
+
+def _failed_step_message(pipeline_name: str) -> str | None:
+    """'step X failed: <the step's exception message>' from the latest run of the pipeline."""
+    from zenml.client import Client
+
+    try:
+        runs = Client().list_pipeline_runs(
+            pipeline=pipeline_name, sort_by="desc:created", size=1, hydrate=True
+        )
+        for name, step in runs.items[0].steps.items():
+            info = step.exception_info
+            if info is not None:
+                lines = (info.message or info.traceback).strip().splitlines() or ["failed"]
+                return f"step {name} failed: {lines[-1] if not info.message else lines[0]}"
+    except Exception:
+        return None
+    return None
 
 
 def run_training(
@@ -52,6 +70,15 @@ def run_training(
         **_output(run, "fit_model", "cv_metrics"),
     }
     return version, metrics
+
+
+def run_monitoring(s: Settings, last: int | None) -> dict[str, Any]:
+    """Run ``monitoring_pipeline``; returns the drift result."""
+    from prices_predictor.pipelines.monitoring import monitoring_pipeline
+
+    run = _run(monitoring_pipeline, last=last)
+    result: dict[str, Any] = _output(run, "live_drift_check", "drift_result")
+    return result
 
 
 def run_deployment(s: Settings, version: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""ZenML training pipeline: ingest, validate, split, fit, evaluate, explain, register."""
+"""ZenML training pipeline: ingest, validate, split, fit, drift, evaluate, explain, register."""
 
 from zenml import pipeline
 
+from prices_predictor.steps.training.drift import training_drift
 from prices_predictor.steps.training.evaluate import evaluate_model
 from prices_predictor.steps.training.explain import explain_model
 from prices_predictor.steps.training.fit import fit_model
@@ -30,6 +31,7 @@ def training_pipeline(
     price_model, cv_metrics, run_id = fit_model(
         train, model=model, tune=tune, data_fingerprint=fingerprint
     )
+    training_drift(train, run_id)
     holdout_metrics = evaluate_model(price_model, holdout, run_id)
     importance = explain_model(price_model, holdout, run_id)
     version = register_model(
@@ -42,5 +44,6 @@ def training_pipeline(
         data_fingerprint=fingerprint,
         validation_report=report,
         global_importance=importance,
+        after="training_drift",
     )
     return version  # type: ignore[no-any-return]

@@ -13,7 +13,15 @@ from prices_predictor.serving.lifecycle import lifespan
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.middleware import ObservabilityMiddleware
 from prices_predictor.serving.predlog import PredictionLog
-from prices_predictor.serving.routers import admin, explain, health, metrics, predict, web
+from prices_predictor.serving.routers import (
+    admin,
+    explain,
+    health,
+    metrics,
+    monitoring,
+    predict,
+    web,
+)
 from prices_predictor.serving.service import PredictionService
 from prices_predictor.settings import Settings, get_settings
 
@@ -46,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         predict.router,
         explain.router,
+        monitoring.router,
         admin.router,
         metrics.router,
         web.router,

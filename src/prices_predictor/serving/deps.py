@@ -12,27 +12,27 @@ from prices_predictor.serving.service import PredictionService
 from prices_predictor.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     s: Settings = request.app.state.settings
     return s
 
 
-def get_holder(request: Request) -> ModelHolder:
+async def get_holder(request: Request) -> ModelHolder:
     h: ModelHolder = request.app.state.holder
     return h
 
 
-def get_service(request: Request) -> PredictionService:
+async def get_service(request: Request) -> PredictionService:
     svc: PredictionService = request.app.state.service
     return svc
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     m: Metrics = request.app.state.metrics
     return m
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     ctype = request.headers.get("content-type", "")
     if request.method == "POST" and "json" not in ctype.split(";")[0].lower():
         raise HTTPException(
@@ -47,7 +47,7 @@ def require_json(request: Request) -> None:
         )
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
     s: Settings = request.app.state.settings
     if not s.admin_token:
         raise HTTPException(404, detail="admin routes are disabled (PP_ADMIN_TOKEN is not set)")
@@ -58,7 +58,7 @@ def require_admin(request: Request) -> None:
         )
 
 
-def request_id(request: Request) -> str:
+async def request_id(request: Request) -> str:
     rid: str = request.scope.get("state", {}).get("request_id", "")
     return rid
 

@@ -1,0 +1,1 @@
+"""Drift monitoring (Evidently) of live traffic and new training data against the reference."""

@@ -1,0 +1,52 @@
+"""The live check: logged prediction inputs vs the serving model's training reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from prices_predictor.monitoring.drift import DriftResult, check
+from prices_predictor.monitoring.store import save
+from prices_predictor.serving.predlog import make_engine, read_recent
+from prices_predictor.settings import Settings
+
+
+def recent_inputs(engine: sa.Engine, last: int | None, since: dt.datetime | None) -> pd.DataFrame:
+    rows = read_recent(engine, last=last, since=since)
+    return pd.DataFrame([r["features"] for r in rows])
+
+
+def live_check(
+    s: Settings,
+    reference: pd.DataFrame,
+    importance: list[dict[str, Any]],
+    *,
+    last: int | None = None,
+    since: dt.datetime | None = None,
+    engine: sa.Engine | None = None,
+) -> DriftResult:
+    """Run, store and return the live drift check (HTML report under PP_HOME/drift)."""
+    engine = engine or make_engine(s.prediction_db)
+    if last is None and since is None:
+        last = s.drift_last
+    current = recent_inputs(engine, last, since)
+    result = check(
+        reference,
+        current,
+        kind="live",
+        importance=importance,
+        share_alert=s.drift_share_alert,
+        top_k=s.drift_top_k,
+        min_rows=s.drift_min_rows,
+        report_dir=s.home / "drift",
+    )
+    save(engine, result)
+    return result
+
+
+def report_path(s: Settings, kind: str = "live") -> Path:
+    return s.home / "drift" / f"{kind}-latest.html"

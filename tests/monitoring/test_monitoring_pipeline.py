@@ -1,0 +1,60 @@
+"""The ZenML monitoring pipeline and the training drift gate, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from prices_predictor.serving.predlog import PredictionLog
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_monitor_alerts_then_retrains_and_training_drift_can_fail(
+    trained_home: dict[str, str],
+    small_ames: pd.DataFrame,
+    small_csv: Path,
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "pp"
+    shutil.copytree(trained_home["PP_HOME"], home, ignore=shutil.ignore_patterns("serving"))
+    env = {**trained_home, "PP_HOME": str(home)}
+    shifted = small_ames.sample(300, random_state=1).copy()
+    shifted["Gr Liv Area"] *= 1.5
+    recs = json.loads(shifted.drop(columns=["SalePrice"]).to_json(orient="records"))
+    log = PredictionLog(f"sqlite:///{home}/predictions.db")
+    log.add(
+        [
+            {
+                "request_id": f"r{i}",
+                "row": 0,
+                "model_name": "prices_predictor",
+                "model_version": "1",
+                "variant": "champion",
+                "shadow": False,
+                "features": {k: v for k, v in r.items() if v is not None},
+                "price": 1.0,
+            }
+            for i, r in enumerate(recs)
+        ]
+    )
+    log.close()
+    proc = run_cli(["monitor"], env)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "important feature(s) drifted: Gr Liv Area" in proc.stdout
+    proc = run_cli(["monitor", "--retrain-data", str(small_csv)], env)
+    assert proc.returncode in (0, 3), proc.stdout + proc.stderr
+    assert "retraining on" in proc.stdout and "version 2" in proc.stdout
+    # new training data shifted against the champion's reference: fail when told to
+    bad = tmp_path / "shifted.csv"
+    train_shift = small_ames.copy()
+    train_shift["Gr Liv Area"] *= 1.5
+    train_shift.to_csv(bad, index=False)
+    proc = run_cli(["train", "--data", str(bad)], {**env, "PP_DRIFT_ON_TRAINING": "fail"})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "training data drifted" in proc.stderr and "Traceback" not in proc.stderr
