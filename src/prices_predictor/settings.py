@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     )
     prediction_log_flush_s: float = Field(0.5, gt=0, description="Prediction log flush period.")
 
+    ab_experiment_id: str = Field("", description="Running A/B experiment id ('' = none).")
+    ab_weight: float = Field(0.0, ge=0, le=1, description="Challenger share of traffic.")
+    ab_event: str = Field("lead_contacted", description="Business event the A/B report counts.")
+    shadow: bool = Field(False, description="Challenger scores requests off the request path.")
+    shadow_sample: float = Field(1.0, gt=0, le=1, description="Share of requests shadowed.")
+
     drift_on_training: Literal["warn", "fail"] = Field("warn", description="Drift policy.")
     drift_share_alert: float = Field(0.5, gt=0, le=1, description="Drifted column share alert.")
     drift_top_k: int = Field(5, ge=0, description="Alert on drift in any of the top-k features.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from prices_predictor.cli import (
+    ab_cmds,
     explain_cmds,
     monitor_cmds,
     registry_cmds,
@@ -23,6 +24,7 @@ registry_cmds.register(app)
 serve_cmds.register(app)
 explain_cmds.register(app)
 monitor_cmds.register(app)
+ab_cmds.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -14,6 +14,7 @@ from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.middleware import ObservabilityMiddleware
 from prices_predictor.serving.predlog import PredictionLog
 from prices_predictor.serving.routers import (
+    ab,
     admin,
     explain,
     health,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         predict.router,
         explain.router,
         monitoring.router,
+        ab.router,
         admin.router,
         metrics.router,
         web.router,

@@ -25,6 +25,22 @@ def record_reload(holder: ModelHolder, metrics: Metrics, result: dict[str, str])
         metrics.set_model(variant, m.name, m.version)
 
 
+def _follow_experiment(app: FastAPI) -> None:
+    """In registry mode, the experiment recorded on the registered model wins."""
+    s = app.state.settings
+    if s.model_uri:
+        return
+    try:
+        from prices_predictor.ab import control
+
+        exp = control.read(s)
+    except Exception:  # the registry may be briefly unreachable: keep the current experiment
+        log.warning("could not read the A/B experiment from the registry")
+        return
+    if exp is not None:
+        app.state.service.experiment = exp
+
+
 async def _reload_loop(app: FastAPI) -> None:
     holder: ModelHolder = app.state.holder
     metrics: Metrics = app.state.metrics
@@ -33,6 +49,7 @@ async def _reload_loop(app: FastAPI) -> None:
     while True:
         result = await asyncio.to_thread(holder.reload)
         record_reload(holder, metrics, result)
+        await asyncio.to_thread(_follow_experiment, app)
         if first:
             log.info("initial model load", extra={"result": result})
             first = False
@@ -50,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+        await asyncio.to_thread(app.state.service.close)  # finish shadow work before the flush
         predlog = app.state.predlog
         if predlog is not None:
             await asyncio.to_thread(predlog.close)

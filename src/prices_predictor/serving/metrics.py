@@ -45,6 +45,10 @@ class Metrics:
         self.predlog_dropped = Counter(
             "pp_prediction_log_errors", "Prediction log write errors", registry=r
         )
+        self.shadow = Counter("pp_shadow", "Shadow scoring outcomes", ["result"], registry=r)
+        self.variant_requests = Counter(
+            "pp_variant_requests", "Requests per A/B variant", ["variant"], registry=r
+        )
         self.drift_share = Gauge("pp_drift_share", "Share of drifted columns (live)", registry=r)
         self.drift_alert = Gauge(
             "pp_drift_alert", "1 when the last live drift check alerted", registry=r

@@ -105,6 +105,8 @@ class Prediction(BaseModel):
 
 class PredictResponse(Prediction):
     request_id: str
+    variant: str = Field(description="A/B variant that answered: champion or challenger.")
+    model_version: str
     model: ModelRef
 
 
@@ -115,6 +117,8 @@ class BatchRequest(BaseModel):
 
 class BatchResponse(BaseModel):
     request_id: str
+    variant: str
+    model_version: str
     model: ModelRef
     predictions: list[Prediction]
 

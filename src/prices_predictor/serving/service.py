@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
 
+from prices_predictor.ab.assign import CHALLENGER, Experiment, assign
 from prices_predictor.data import schema
 from prices_predictor.serving.holder import CHAMPION, LoadedModel, ModelHolder, PredictionCache
 from prices_predictor.serving.metrics import Metrics
@@ -15,6 +21,8 @@ from prices_predictor.serving.predlog import PredictionLog
 from prices_predictor.settings import Settings
 
 KEY_SNAKE = {c: schema.snake(c) for c in schema.FEATURES}
+MAX_SHADOW_BACKLOG = 256
+log = logging.getLogger("prices_predictor.serving.ab")
 
 
 @dataclass
@@ -44,6 +52,59 @@ class PredictionService:
         self.metrics = metrics
         self.predlog = predlog
         self.cache = PredictionCache(settings.cache_size)
+        self.experiment = Experiment(
+            settings.ab_experiment_id, settings.ab_weight, settings.shadow, settings.shadow_sample
+        )
+        self._shadow_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow")
+        self._shadow_pending = 0
+        self._shadow_lock = threading.Lock()
+
+    def choose(self, client_id: str | None) -> str:
+        """The variant for this client; champion when no challenger is loaded."""
+        variant = assign(self.experiment, client_id)
+        if variant == CHALLENGER and self.holder.get(CHALLENGER) is None:
+            return CHAMPION
+        return variant
+
+    def shadow(self, request_id: str, rows: list[dict[str, Any]], client_id: str | None) -> None:
+        """Score the challenger in the background; never raises, never waits."""
+        exp = self.experiment
+        challenger = self.holder.get(CHALLENGER)
+        if not exp.shadow or challenger is None or random.random() >= exp.shadow_sample:
+            return
+        with self._shadow_lock:
+            if self._shadow_pending >= MAX_SHADOW_BACKLOG:
+                self.metrics.shadow.labels("dropped").inc()
+                return
+            self._shadow_pending += 1
+        self._shadow_pool.submit(self._shadow_run, challenger, request_id, rows, client_id)
+
+    def _shadow_run(
+        self, m: LoadedModel, request_id: str, rows: list[dict[str, Any]], client_id: str | None
+    ) -> None:
+        t0 = time.perf_counter()
+        try:
+            scored = self.score(m, rows, CHALLENGER)
+            self.log_predictions(
+                m,
+                CHALLENGER,
+                request_id,
+                rows,
+                scored,
+                (time.perf_counter() - t0) * 1000,
+                client_id,
+                shadow=True,
+            )
+            self.metrics.shadow.labels("scored").inc()
+        except Exception:  # a failing challenger must never touch the champion's answer
+            self.metrics.shadow.labels("error").inc()
+            log.exception("shadow scoring failed", extra={"request_id": request_id})
+        finally:
+            with self._shadow_lock:
+                self._shadow_pending -= 1
+
+    def close(self) -> None:
+        self._shadow_pool.shutdown(wait=True, cancel_futures=False)
 
     def model(self, variant: str = CHAMPION) -> LoadedModel:
         m = self.holder.get(variant) or self.holder.get(CHAMPION)

@@ -55,16 +55,24 @@ async def predict(
 ) -> PredictResponse:
     """Price one house, with an 80% range and the list of imputed features."""
     t0 = time.perf_counter()
-    variant = CHAMPION
+    client = client_id(request)
+    variant = service.choose(client)
     m = service.model(variant)
     rows = [to_row(house)]
     scored = service.score(m, rows, variant)
     _annotate(request, response, m.version, 1, rows, service.settings.log_payloads)
-    service.log_predictions(m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000)
+    service.log_predictions(
+        m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000, client
+    )
+    if variant == CHAMPION:
+        service.shadow(rid, rows, client)
+    service.metrics.variant_requests.labels(variant).inc()
     p = _prediction(scored, 0, m.model.interval_coverage)
     return PredictResponse(
         **p.__dict__,
         request_id=rid,
+        variant=variant,
+        model_version=m.version,
         model=ModelRef(name=m.name, version=m.version, alias=m.alias, variant=variant),
     )
 
@@ -80,15 +88,23 @@ async def predict_batch(
     """Price up to PP_MAX_BATCH_ROWS houses."""
     t0 = time.perf_counter()
     _check_rows(len(body.houses), service.settings.max_batch_rows, "houses")
-    variant = CHAMPION
+    client = client_id(request)
+    variant = service.choose(client)
     m = service.model(variant)
     rows = [to_row(h) for h in body.houses]
     scored = await _score(service, m, rows, variant)
     _annotate(request, response, m.version, len(rows), rows, service.settings.log_payloads)
-    service.log_predictions(m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000)
+    service.log_predictions(
+        m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000, client
+    )
+    if variant == CHAMPION:
+        service.shadow(rid, rows, client)
+    service.metrics.variant_requests.labels(variant).inc()
     cov = m.model.interval_coverage
     return BatchResponse(
         request_id=rid,
+        variant=variant,
+        model_version=m.version,
         model=ModelRef(name=m.name, version=m.version, alias=m.alias, variant=variant),
         predictions=[_prediction(scored, i, cov) for i in range(len(rows))],
     )
@@ -120,6 +136,12 @@ async def invocations(
         {"predictions": [round(float(p), 2) for p in scored.price]},
         headers={"X-Model-Version": m.version},
     )
+
+
+def client_id(request: Request) -> str | None:
+    """Sticky identity: the X-Client-ID header, else the page's cookie."""
+    cid = request.headers.get("x-client-id") or request.cookies.get("pp_client")
+    return cid[:128] if cid else None
 
 
 def _mlflow_records(payload: Any) -> list[dict[str, Any]]:
