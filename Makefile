@@ -48,5 +48,11 @@ bench: install
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
+stack: install
+	$(BIN)/python -m prices_predictor.ops.stack up
+
+stack-down: install
+	$(BIN)/python -m prices_predictor.ops.stack down
+
 clean:
 	rm -rf $(VENV) .pp .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Operations: the compose stack run as local processes (`make stack`)."""

@@ -1,0 +1,98 @@
+"""Deployment files are valid, reference files that exist, and share commands with `make stack`."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prices_predictor.ops.stack import Ports, Stack, compose_commands, interpolate
+from tests.conftest import ROOT
+
+DEPLOY = ROOT / "deploy"
+
+
+def test_yaml_files_parse() -> None:
+    for path in [
+        DEPLOY / "docker-compose.yml",
+        *DEPLOY.glob("prometheus/*.yml"),
+        *DEPLOY.glob("k8s/*.yaml"),
+    ]:
+        assert yaml.safe_load(path.read_text()), path
+
+
+def test_compose_topology() -> None:
+    services = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["services"]
+    assert set(services) == {"postgres", "mlflow", "trainer", "api", "prometheus"}
+    assert "healthcheck" in services["postgres"] and "healthcheck" in services["mlflow"]
+    api_deps = services["api"]["depends_on"]
+    assert api_deps["postgres"]["condition"] == "service_healthy"
+    assert api_deps["trainer"]["condition"] == "service_completed_successfully"
+    assert services["mlflow"]["environment"]["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    text = (DEPLOY / "docker-compose.yml").read_text()
+    assert not re.search(r"PASSWORD:\s+[^$\s]", text)  # no committed secret
+    assert (DEPLOY / ".env.example").exists()
+
+
+def test_dockerfile_copies_files_that_exist() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    for line in text.splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            for src in line.split()[1:-1]:
+                assert (ROOT / src).exists(), src
+    assert "HEALTHCHECK" in text and "/ready" in text and "USER app" in text
+    assert "ARG TRAIN_AT_BUILD" in text and "ARG MODEL_VERSION" in text and "${PORT}" in text
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".pp"} <= set(ignored)
+
+
+def test_k8s_probes_and_autoscaling() -> None:
+    dep = yaml.safe_load((DEPLOY / "k8s" / "deployment.yaml").read_text())
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    assert c["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert c["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert c["resources"]["limits"] and c["resources"]["requests"]
+    hpa = yaml.safe_load((DEPLOY / "k8s" / "hpa.yaml").read_text())
+    assert hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"]
+
+
+def test_prometheus_config_and_rules_pass_promtool(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool missing: .ci/run installs Debian's prometheus")
+    shutil.copytree(DEPLOY / "prometheus", tmp_path / "p")
+    out = subprocess.run(
+        [promtool, "check", "config", str(tmp_path / "p" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    names = {r["alert"] for g in rules["groups"] for r in g["rules"]}
+    assert names == {"PricesDriftAlert", "PricesHigh5xxRate", "PricesHighP99Latency"}
+
+
+def test_stack_runs_the_compose_commands(tmp_path: Path) -> None:
+    stack = Stack(tmp_path, Ports(1, 2, 3, 4), root=ROOT)
+    compose = compose_commands(DEPLOY / "docker-compose.yml")
+    for name in ("mlflow", "trainer", "api", "prometheus"):
+        argv = stack.argv(name)
+        tail = argv[1:] if name == "prometheus" else argv
+        assert len(tail) == len(compose[name])
+        for local, raw in zip(tail, compose[name], strict=True):
+            if "$" not in raw and "/opt/venv" not in raw and "/prometheus" not in raw:
+                assert local == raw  # literal arguments are taken verbatim
+    assert stack.argv("api")[1:] == ["serve", "--host", "127.0.0.1", "--port", "3"]
+    assert stack.argv("trainer")[-1].endswith("prices-predictor train || [ $? -eq 3 ]")
+
+
+def test_interpolation_rules() -> None:
+    env = {"A": "1"}
+    assert interpolate("${A}-${B:-x}-$$", env) == "1-x-$"
+    with pytest.raises(Exception, match="required"):
+        interpolate("${C:?set C}", env)
