@@ -9,6 +9,7 @@ deploy/prometheus/prometheus.yml.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -276,10 +277,8 @@ def stop_pid(pid: int, timeout: float = 30) -> None:
             os.killpg(pid, 0)
         except ProcessLookupError:
             return
-        try:  # reap our own child, if it is one
+        with contextlib.suppress(ChildProcessError):  # reap our own child, if it is one
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.1)
     os.killpg(pid, signal.SIGKILL)
 
