@@ -177,7 +177,47 @@ def in_process(bundle: Path, rows: pd.DataFrame) -> dict[str, Any]:
         t = time.perf_counter()
         model.predict_log(big)
         out[f"rows_per_s_{n}"] = n / (time.perf_counter() - t)
+    from prices_predictor.models.explain import explain
+
+    out["explain_p50_ms"] = p50(lambda i: explain(model, [recs[i % len(recs)]]), 300)
+    out.update(live_drift(bundle, recs))
     return out
+
+
+def live_drift(bundle: Path, recs: list[dict[str, Any]]) -> dict[str, float]:
+    """Live drift over 10,000 logged predictions, end to end (read the log, test, store, HTML)."""
+    from prices_predictor.monitoring.live import live_check
+    from prices_predictor.serving.predlog import PredictionLog
+    from prices_predictor.settings import Settings
+
+    meta = json.loads((bundle / "metadata.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Settings(home=Path(tmp), drift_last=10_000)
+        log = PredictionLog(s.prediction_db)
+        log.add(
+            [
+                {
+                    "request_id": f"b{i}",
+                    "row": 0,
+                    "model_name": "m",
+                    "model_version": "1",
+                    "variant": "champion",
+                    "shadow": False,
+                    "features": recs[i % len(recs)],
+                    "price": 1.0,
+                }
+                for i in range(10_000)
+            ]
+        )
+        log.close()
+        reference = pd.read_parquet(bundle / "reference.parquet")
+        t = time.perf_counter()
+        live_check(s, reference, meta.get("importance", []))
+        first = time.perf_counter() - t
+        t = time.perf_counter()
+        live_check(s, reference, meta.get("importance", []))
+        warm = time.perf_counter() - t
+    return {"drift_10k_first_s": first, "drift_10k_warm_s": warm}
 
 
 def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict[str, Any]:
@@ -288,6 +328,10 @@ def write_report(inproc: dict[str, Any], web: dict[str, Any], path: Path) -> Non
         f"| of which feature encoding | {inproc['encode_p50_ms']:.3f} ms | | |",
         f"| rows/s, 10k rows | {inproc['rows_per_s_10000']:,.0f} | | |",
         f"| rows/s, 1M rows | {inproc['rows_per_s_1000000']:,.0f} | | |",
+        f"| one-row explanation p50 | {inproc['explain_p50_ms']:.3f} ms | | |",
+        f"| live drift, 10k logged rows (first call, incl. Evidently import) | "
+        f"{inproc['drift_10k_first_s']:.2f} s | | |",
+        f"| live drift, 10k logged rows (warm) | {inproc['drift_10k_warm_s']:.2f} s | | |",
         "",
         "## HTTP (wrk, keep-alive, one uvicorn worker each)",
         "",

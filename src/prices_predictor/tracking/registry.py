@@ -16,12 +16,6 @@ from prices_predictor import __version__
 from prices_predictor.data import schema
 from prices_predictor.errors import RegistryError
 from prices_predictor.models.price_model import PriceModel
-from prices_predictor.tracking.pyfunc import (
-    PRICE_MODEL_ARTIFACT,
-    PricesPyfunc,
-    input_example,
-    signature_for,
-)
 
 REFERENCE_FILE = "reference.parquet"
 METADATA_FILE = "metadata.json"
@@ -56,6 +50,13 @@ def log_price_model(model: PriceModel, train: pd.DataFrame, metadata: dict[str, 
     Must run inside an active MLflow run; returns the logged model's URI.
     """
     import mlflow
+
+    from prices_predictor.tracking.pyfunc import (
+        PRICE_MODEL_ARTIFACT,
+        PricesPyfunc,
+        input_example,
+        signature_for,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         pkl = Path(tmp) / "price_model.joblib"
