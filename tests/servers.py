@@ -111,58 +111,20 @@ def api_server(
         log.close()
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
-    return found[-1].parent if found else None
-
-
 @contextlib.contextmanager
 def postgres_server(workdir: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (Debian's binaries, run as 'postgres')."""
-    pg = _pg_bin()
-    if pg is None:
-        raise RuntimeError("PostgreSQL is not installed: .ci/run installs Debian's postgresql")
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (the same code `make stack` uses)."""
     import shutil
     import tempfile
 
-    base = Path(tempfile.mkdtemp(prefix="pp-pg-"))
-    data = base / "data"
-    shutil.chown(base, "postgres", "postgres")
-    base.chmod(0o777)
-    port = free_port()
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run(
-        [*as_pg, str(pg / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    subprocess.run(
-        [
-            *as_pg,
-            str(pg / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(base / "pg.log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=90,
-    )
+    from prices_predictor.ops import postgres
+
+    base = Path(
+        tempfile.mkdtemp(prefix="pp-pg-")
+    )  # world-traversable: the server runs as 'postgres'
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield postgres.start(base, free_port(), db="postgres")
     finally:
-        subprocess.run(
-            [*as_pg, str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
-            timeout=60,
-        )
+        postgres.stop(base)
         shutil.rmtree(base, ignore_errors=True)
         del workdir

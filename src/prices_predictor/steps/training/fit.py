@@ -36,31 +36,20 @@ def fit_model(
         mlflow.set_tags(
             {"zenml_run": run_name, "strategy": model, "data_fingerprint": data_fingerprint}
         )
+        cv_args: dict[str, Any] = {
+            "target": s.target,
+            "folds": s.cv_folds,
+            "seed": s.seed,
+            "n_jobs": s.n_jobs,
+        }
         if tune:
             params, best, n = tune_params(
-                train,
-                model,
-                params,
-                target=s.target,
-                folds=s.cv_folds,
-                seed=s.seed,
-                n_jobs=s.n_jobs,
-                trials=s.tune_trials,
-                timeout_s=s.tune_timeout_s,
+                train, model, params, **cv_args, trials=s.tune_trials, timeout_s=s.tune_timeout_s
             )
             mlflow.log_metrics({"tune_best_cv_rmse": best, "tune_trials": n})
             mlflow.log_dict(params, "tuned_params.json")
             log.info("tuning done: CV RMSE %.4f after %d trials", best, n)
-        result = fit_price_model(
-            train,
-            model,
-            params,
-            target=s.target,
-            folds=s.cv_folds,
-            seed=s.seed,
-            n_jobs=s.n_jobs,
-            coverage=s.interval_coverage,
-        )
+        result = fit_price_model(train, model, params, **cv_args, coverage=s.interval_coverage)
         flat = {
             f"{k}": json.dumps(v) if isinstance(v, dict) else v
             for k, v in result.model.params.items()
