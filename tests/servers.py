@@ -119,9 +119,8 @@ def postgres_server(workdir: Path) -> Iterator[str]:
 
     from prices_predictor.ops import postgres
 
-    base = Path(
-        tempfile.mkdtemp(prefix="pp-pg-")
-    )  # world-traversable: the server runs as 'postgres'
+    # in /tmp, not pytest's private dir: the server runs as the 'postgres' user
+    base = Path(tempfile.mkdtemp(prefix="pp-pg-"))
     try:
         yield postgres.start(base, free_port(), db="postgres")
     finally:
