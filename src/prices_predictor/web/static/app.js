@@ -8,6 +8,14 @@ const KEY = [
   ["lot_area", "Lot area (sq ft)", 9500], ["overall_cond", "Overall condition (1-10)", 5],
   ["year_remod_add", "Year remodelled", 1995], ["kitchen_qual", "Kitchen quality", "TA"],
 ];
+// Engineered features, in words.
+const LABELS = {
+  total_sf: "Total area (basement + living)", qual_x_area: "Quality × living area",
+  house_age: "Age at sale", remod_age: "Years since remodel", total_bath: "Bathrooms (total)",
+  porch_sf: "Porch and deck area", has_second_floor: "Has a 2nd floor", has_garage: "Has a garage",
+  has_basement: "Has a basement", has_fireplace: "Has a fireplace", has_pool: "Has a pool",
+  remodeled: "Remodelled",
+};
 const fmt = (v) => "$" + Math.round(v).toLocaleString("en-US");
 let schemaProps = {};
 let categories = {};
@@ -90,7 +98,7 @@ function bars(container, items, key, label) {
     bar.style.width = w + "%";
     bar.style.left = v >= 0 ? "50%" : 50 - w + "%";
     track.append(bar);
-    row.append(el("span", {}, c.feature), track, el("span", {}, label(c)));
+    row.append(el("span", {}, LABELS[c.feature] || c.feature), track, el("span", {}, label(c)));
     container.append(row);
   }
 }
