@@ -313,8 +313,8 @@ def write_report(inproc: dict[str, Any], web: dict[str, Any], path: Path) -> Non
         "",
         f"Measured by `make bench` on {dt.date.today().isoformat()}, this machine: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}. "
-        f"wrk {DURATION_S}s per cell. The default model (blend of Ridge, XGBoost 300 trees, "
-        "LightGBM 300 trees) trained on the bundled Ames data; every server serves the same "
+        f"wrk {DURATION_S}s per cell. The default model (blend of Ridge, XGBoost 400 trees, "
+        "LightGBM 400 trees) trained on the bundled Ames data; every server serves the same "
         "exported model. Our prediction cache is off (PP_CACHE_SIZE=0) so every request is "
         "scored; the prediction log is on.",
         "",
