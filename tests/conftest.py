@@ -115,6 +115,26 @@ def bundle_dir(trained_home: dict[str, str], session_dir: Path) -> Path:
     return out
 
 
+def logged(features: list[dict[str, object]], prefix: str = "r") -> list[dict[str, object]]:
+    """Prediction-log rows for these inputs, as the service would queue them."""
+    return [
+        {
+            "request_id": f"{prefix}{i}",
+            "row": 0,
+            "model_name": "prices_predictor",
+            "model_version": "1",
+            "variant": "champion",
+            "shadow": False,
+            "features": {k: v for k, v in f.items() if v is not None},
+            "price": 100.0 + i,
+            "price_low": 90.0,
+            "price_high": 110.0,
+            "latency_ms": 1.0,
+        }
+        for i, f in enumerate(features)
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from prices_predictor.data.split import protocol_split
 from prices_predictor.monitoring.drift import check, top_raw_features
 from prices_predictor.serving.predlog import PredictionLog
-from tests.conftest import base_env, run_cli
+from tests.conftest import base_env, logged, run_cli
 
 IMPORTANCE = [
     {"feature": "qual_x_area"},
@@ -102,21 +102,7 @@ def test_cli_drift_and_history(bundle_dir: Path, tmp_path: Path, ames: pd.DataFr
     home.mkdir()
     log = PredictionLog(f"sqlite:///{home}/predictions.db")
     rows = _records(ames.sample(300, random_state=4))
-    log.add(
-        [
-            {
-                "request_id": f"r{i}",
-                "row": 0,
-                "model_name": "m",
-                "model_version": "1",
-                "variant": "champion",
-                "shadow": False,
-                "features": f,
-                "price": 1.0,
-            }
-            for i, f in enumerate(rows)
-        ]
-    )
+    log.add(logged(rows))
     log.close()
     env = base_env(home, PP_MODEL_URI=str(bundle_dir))
     proc = run_cli(["drift", "--last", "300"], env, timeout=180)

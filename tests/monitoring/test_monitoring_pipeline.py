@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from prices_predictor.serving.predlog import PredictionLog
-from tests.conftest import run_cli
+from tests.conftest import logged, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -28,21 +28,7 @@ def test_monitor_alerts_then_retrains_and_training_drift_can_fail(
     shifted["Gr Liv Area"] *= 1.5
     recs = json.loads(shifted.drop(columns=["SalePrice"]).to_json(orient="records"))
     log = PredictionLog(f"sqlite:///{home}/predictions.db")
-    log.add(
-        [
-            {
-                "request_id": f"r{i}",
-                "row": 0,
-                "model_name": "prices_predictor",
-                "model_version": "1",
-                "variant": "champion",
-                "shadow": False,
-                "features": {k: v for k, v in r.items() if v is not None},
-                "price": 1.0,
-            }
-            for i, r in enumerate(recs)
-        ]
-    )
+    log.add(logged(recs))
     log.close()
     proc = run_cli(["monitor"], env)
     assert proc.returncode == 4, proc.stdout + proc.stderr

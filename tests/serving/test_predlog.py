@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from prices_predictor.serving.app import create_app
 from prices_predictor.serving.predlog import PredictionLog, predictions, read_recent
+from tests.conftest import logged
 from tests.servers import postgres_server
 from tests.serving.fixtures import make_settings, wait_ready
 
@@ -22,22 +23,7 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _rows(n: int) -> list[dict[str, object]]:
-    return [
-        {
-            "request_id": f"r{i}",
-            "row": 0,
-            "model_name": "m",
-            "model_version": "1",
-            "variant": "champion",
-            "shadow": False,
-            "features": {"Gr Liv Area": i},
-            "price": 100.0 + i,
-            "price_low": 90.0,
-            "price_high": 110.0,
-            "latency_ms": 1.0,
-        }
-        for i in range(n)
-    ]
+    return logged([{"Gr Liv Area": i} for i in range(n)])
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
