@@ -49,6 +49,27 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
 
 
 @contextlib.contextmanager
+def process(
+    argv: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    ready_url: str,
+    timeout: float = 90,
+    cwd: Path = ROOT,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process in its own session, logged to a file, ready when ``ready_url`` is 200."""
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
+        )
+        try:
+            wait_http(ready_url, timeout, proc)
+            yield proc
+        finally:
+            stop(proc)
+
+
+@contextlib.contextmanager
 def mlflow_server(workdir: Path) -> Iterator[str]:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -57,35 +78,23 @@ def mlflow_server(workdir: Path) -> Iterator[str]:
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
-    log = (workdir / "mlflow-server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(BIN / "mlflow"),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            f"sqlite:///{workdir}/server.db",
-            "--artifacts-destination",
-            str(workdir / "artifacts"),
-            "--workers",
-            "1",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        cwd=workdir,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/health", 90, proc)
+    argv = [
+        str(BIN / "mlflow"),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{workdir}/server.db",
+        "--artifacts-destination",
+        str(workdir / "artifacts"),
+        "--workers",
+        "1",
+    ]
+    with process(argv, env, workdir / "mlflow-server.log", f"{url}/health", cwd=workdir):
         yield url
-    finally:
-        stop(proc)
-        log.close()
 
 
 @contextlib.contextmanager
@@ -93,22 +102,10 @@ def api_server(
     env: dict[str, str], log_path: Path, extra_args: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prices_predictor.cli", "serve", "--port", str(port), *extra_args],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        cwd=ROOT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/ready", 90, proc)
+    argv = [sys.executable, "-m", "prices_predictor.cli", "serve", "--port", str(port), *extra_args]
+    with process(argv, env, log_path, f"{url}/ready") as proc:
         yield url, proc
-    finally:
-        stop(proc)
-        log.close()
 
 
 @contextlib.contextmanager

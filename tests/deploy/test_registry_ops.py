@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +18,7 @@ from prices_predictor.settings import Settings
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import alias_version, client
 from tests.conftest import base_env, free_port, run_cli
-from tests.servers import BIN, stop, wait_http
+from tests.servers import BIN, process
 
 
 def test_unreachable_tracking_server_fails_fast(tmp_path: Path) -> None:
@@ -93,28 +91,20 @@ def test_champion_serves_with_mlflow_models_serve(
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "PATH": f"{BIN}:{os.environ['PATH']}",
     }
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(BIN / "mlflow"),
-            "models",
-            "serve",
-            "-m",
-            "models:/prices_predictor@champion",
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/ping", 120, proc)
+    argv = [
+        str(BIN / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        "models:/prices_predictor@champion",
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    with process(argv, env, tmp_path / "serve.log", f"http://127.0.0.1:{port}/ping", 120):
         rows = small_ames.drop(columns=["SalePrice", "Order", "PID"]).head(5)
         payload = {"dataframe_split": json.loads(rows.to_json(orient="split", index=False))}
         r = httpx.post(f"http://127.0.0.1:{port}/invocations", json=payload, timeout=30)
@@ -123,9 +113,3 @@ def test_champion_serves_with_mlflow_models_serve(
         assert len(preds) == 5
         ratio = [p / y for p, y in zip(preds, small_ames["SalePrice"].head(5), strict=True)]
         assert all(0.5 < q < 2 for q in ratio)
-    finally:
-        stop(proc)
-        log.close()
-
-
-__all__ = ["sys"]
