@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prices_predictor.cli.output import console, fail, rows_table
+from prices_predictor.cli.output import console, rows_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
 from prices_predictor.settings import Settings
 
@@ -160,6 +160,3 @@ def export(
 
 def _num(v: Any) -> Any:
     return "-" if v is None else float(v)
-
-
-__all__ = ["fail", "register", "run_deploy"]

@@ -8,8 +8,6 @@ import os
 import warnings
 from collections.abc import Iterator
 
-import typer
-
 from prices_predictor.cli.output import fail
 from prices_predictor.errors import UserError
 from prices_predictor.settings import Settings, get_settings
@@ -55,6 +53,3 @@ def prepare(s: Settings, zenml: bool = False) -> None:
             from prices_predictor.zenml_env import configure_zenml
 
             configure_zenml(s)
-
-
-Exit = typer.Exit

@@ -19,7 +19,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the API and the web page (model from PP_SERVE_ALIAS or the PP_MODEL_URI bundle)."""
-    s = settings()
+    settings()  # fail with a clear message on invalid PP_ settings before binding
     quiet()
     import uvicorn
 
@@ -33,4 +33,3 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=30,
     )
-    del s

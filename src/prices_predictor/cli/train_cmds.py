@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from prices_predictor.cli.output import console, fail, metrics_table
+from prices_predictor.cli.output import console, metrics_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
 
 METRIC_ORDER = (
@@ -93,10 +93,3 @@ def evaluate(
     with user_errors():
         metrics = score_version(s, version, data)
     console.print(metrics_table(f"{s.model_name} v{version} on the protocol holdout", metrics))
-
-
-def _fmt(metrics: dict[str, Any]) -> dict[str, Any]:
-    return metrics
-
-
-__all__ = ["fail", "register"]

@@ -102,8 +102,6 @@ def load_bundle(bundle: Path) -> tuple[PriceModel, dict[str, Any]]:
     manifest = verify_bundle(bundle)
     try:
         model = load_price_model_dir(bundle / "model")
-    except BundleError:
-        raise
     except Exception as exc:
         raise BundleError(f"{bundle}: cannot load the model: {exc}") from exc
     return model, manifest

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from prices_predictor.data import schema
@@ -106,6 +105,3 @@ def fit_price_model(
         interval_coverage=coverage,
     )
     return FitResult(model, cv_mean, cv_std, oof, time.perf_counter() - t0)
-
-
-__all__ = ["FitResult", "clone", "context_for", "cross_validate", "fit_price_model"]

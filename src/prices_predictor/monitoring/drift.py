@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from prices_predictor.data import schema
@@ -170,7 +169,3 @@ def check(
             },
         )
     return result
-
-
-def numeric_summary(scores: dict[str, float]) -> float:
-    return float(np.mean(list(scores.values()))) if scores else 0.0

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.settings import Settings
 
@@ -195,7 +193,3 @@ class ModelHolder:
             self.last_error = None
         log.info("model loaded", extra={"variant": variant, "model_version": loaded.version})
         return "loaded"
-
-
-def predict_rows(m: LoadedModel, rows: list[dict[str, Any]]) -> np.ndarray:
-    return m.model.predict_log(rows)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from prices_predictor.serving.deps import HolderDep, MetricsDep, ServiceDep, SettingsDep
+from prices_predictor.serving.deps import MetricsDep, ServiceDep, SettingsDep
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
 
@@ -19,7 +19,6 @@ router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
     "/drift", responses={404: {"description": "No reference"}, 503: {"description": "Not ready"}}
 )
 async def drift(
-    holder: HolderDep,
     service: ServiceDep,
     metrics: MetricsDep,
     settings: SettingsDep,
@@ -49,7 +48,6 @@ async def drift(
     metrics.drift_alert.set(1 if result.alert else 0)
     for f in result.top_features:
         metrics.drift_score.labels(f).set(result.scores.get(f, 0.0))
-    del holder
     return {**result.as_dict(), "model_version": m.version}
 
 
