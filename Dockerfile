@@ -30,8 +30,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 curl \
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=trainer --chown=app:app /bundle /bundle
 ENV PATH=/opt/venv/bin:$PATH PORT=8000 PP_HOME=/home/app/.pp \
-    PP_MODEL_URI=/bundle/model-bundle MLFLOW_DISABLE_TELEMETRY=true PYTHONUNBUFFERED=1
+    PP_MODEL_URI=/bundle/model-bundle MLFLOW_DISABLE_TELEMETRY=true PYTHONUNBUFFERED=1 \
+    NUMBA_CACHE_DIR=/home/app/.numba-cache
 USER app
+# compile the scoring kernel now, so a container starts without compiling it
+RUN python -m prices_predictor.models.kernel
 WORKDIR /home/app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

@@ -140,3 +140,14 @@ def test_missing_quality_of_a_present_thing_is_not_none(enc: FeatureEncoder) -> 
     assert with_garage[enc.index(f"Garage Type={enc.present_modes['Garage Type']}")] == 1
     fire = enc.transform([{"Fireplaces": 1}])[0]
     assert fire[enc.index("Fireplace Qu")] > 0
+
+
+def test_categorical_dtype_columns_encode_like_strings(
+    enc: FeatureEncoder, small_ames: pd.DataFrame
+) -> None:
+    text = small_ames.select_dtypes("object").columns
+    as_category = small_ames.astype({c: "category" for c in text})
+    as_category.loc[as_category.index[:5], "Neighborhood"] = np.nan  # missing inside a category
+    want = small_ames.copy()
+    want.loc[want.index[:5], "Neighborhood"] = None
+    np.testing.assert_array_equal(enc.transform(as_category), enc.transform(want))

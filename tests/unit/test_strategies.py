@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,9 @@ def test_blend_is_weighted_mean_of_members(tiny: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("name", ["linear", "xgboost", "lightgbm", "blend", "random_forest"])
-def test_compiled_predict_equals_sklearn_predict(name: str, tiny: pd.DataFrame) -> None:
-    from prices_predictor.models.fast import PARALLEL_ROWS, compile_regressor
+def test_compiled_predict_equals_library_predict(name: str, tiny: pd.DataFrame) -> None:
+    from prices_predictor.models.fast import compile_regressor
+    from prices_predictor.models.kernel import BLOCK_ROWS, PARALLEL_ROWS, Kernel
 
     params = default_params()
     for k, v in TINY.items():
@@ -87,5 +89,61 @@ def test_compiled_predict_equals_sklearn_predict(name: str, tiny: pd.DataFrame) 
     X = model.encoder.transform(tiny)
     big = np.repeat(X, PARALLEL_ROWS // len(X) + 1, axis=0)  # the multi-threaded branch too
     fast = compile_regressor(model.regressor)
-    for M in (X[:1], X, big):
-        np.testing.assert_allclose(fast(M), model.regressor.predict(M), rtol=1e-9, atol=1e-9)
+    assert isinstance(fast, Kernel)
+    # the trees are summed in float64 where XGBoost sums float32: ~1e-6 in log price
+    for M in (X[:1], X[: BLOCK_ROWS + 3], X, np.asfortranarray(X), big):
+        np.testing.assert_allclose(fast(M), model.regressor.predict(M), rtol=0, atol=2e-5)
+
+
+def test_kernel_rejects_a_wrong_width(tiny: pd.DataFrame) -> None:
+    from prices_predictor.models.fast import compile_regressor
+
+    model = fit_price_model(tiny, "linear", default_params(), folds=2, n_jobs=1).model
+    X = model.encoder.transform(tiny.head(2))
+    with pytest.raises(ValueError, match="expected"):
+        compile_regressor(model.regressor)(X[:, :-1])
+
+
+def test_unsupported_estimators_use_their_library(tiny: pd.DataFrame) -> None:
+    from prices_predictor.models.fast import compile_regressor
+    from prices_predictor.models.kernel import Kernel
+
+    params = default_params()
+    params["catboost"].update(iterations=20)
+    model = fit_price_model(tiny, "catboost", params, folds=2, n_jobs=1).model
+    X = model.encoder.transform(tiny)
+    fast = compile_regressor(model.regressor)
+    assert not isinstance(fast, Kernel)
+    np.testing.assert_allclose(fast(X), model.regressor.predict(X), rtol=1e-9)
+
+
+def test_kernel_python_source_agrees_with_its_compiled_form(tiny: pd.DataFrame) -> None:
+    from prices_predictor.models import _kernel_jit as jit
+    from prices_predictor.models.fast import compile_regressor
+
+    params = default_params()
+    for k, v in TINY.items():
+        params[k].update(v)
+    model = fit_price_model(tiny, "blend", params, folds=2, n_jobs=1).model
+    X = model.encoder.transform(tiny.head(40))
+    args = compile_regressor(model.regressor)._args  # type: ignore[attr-defined]
+    want = model.regressor.predict(X)
+    for kernel in (jit.score_rows, jit.score_blocks):
+        out = np.empty(len(X))
+        kernel.py_func(X, 0, len(X), *args, out)
+        np.testing.assert_allclose(out, want, atol=2e-5)
+    assert jit._linear.py_func(X[0], 1.0, np.ones(X.shape[1]), np.zeros(X.shape[1], bool)) == (
+        pytest.approx(1.0 + X[0].sum())
+    )
+
+
+def test_warm_cache_fills_the_numba_cache(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "nc")}
+    subprocess.run(
+        [sys.executable, "-m", "prices_predictor.models.kernel"], env=env, check=True, timeout=120
+    )
+    cached = {p.name.split(".")[1].split("-")[0] for p in (tmp_path / "nc").rglob("*.nbi")}
+    assert {"score_rows", "score_blocks"} <= cached

@@ -270,6 +270,17 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
         ("bare", 1): ("/v1/predict", json.dumps(one)),
     }
     results: dict[str, Any] = {}
+    # The scoring kernel is compiled once per machine into PP_HOME's numba cache; a start
+    # with an empty cache shows what the very first start costs.
+    first = {**ours_env, "NUMBA_CACHE_DIR": str(tmp / "empty-numba-cache")}
+    port = free_port()
+    proc = start(
+        [c.replace("{port}", str(port)) for c in servers["ours"][0]], first, tmp / "first.log"
+    )
+    try:
+        results["ours_first_start_s"] = wait_ready(f"http://127.0.0.1:{port}/ready", 120, proc)
+    finally:
+        stop(proc)
     for name, (cmd, senv, ready) in servers.items():
         port = free_port()
         proc = start([c.replace("{port}", str(port)) for c in cmd], senv, tmp / f"{name}.log")
@@ -315,8 +326,9 @@ def write_report(inproc: dict[str, Any], web: dict[str, Any], path: Path) -> Non
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}. "
         f"wrk {DURATION_S}s per cell. The default model (blend of Ridge, XGBoost 400 trees, "
         "LightGBM 400 trees) trained on the bundled Ames data; every server serves the same "
-        "exported model. Our prediction cache is off (PP_CACHE_SIZE=0) so every request is "
-        "scored; the prediction log is on.",
+        "exported model. Ours scores it with the compiled kernel (`models/kernel.py`), MLflow "
+        "through the libraries. Our prediction cache is off (PP_CACHE_SIZE=0) so every request "
+        "is scored; the prediction log is on.",
         "",
         "## In-process",
         "",
@@ -365,7 +377,11 @@ def write_report(inproc: dict[str, Any], web: dict[str, Any], path: Path) -> Non
         "",
         "## Cold start (process start to first 200 on the readiness URL)",
         "",
-        f"- ours from a bundle: {web.get('ours_cold_start_s', float('nan')):.2f} s",
+        f"- ours from a bundle: {web.get('ours_cold_start_s', float('nan')):.2f} s "
+        "(scoring kernel in the numba cache, as on every start after the first; the "
+        "Docker image fills the cache at build time)",
+        f"- ours from a bundle, first start on a machine (kernel compiled): "
+        f"{web.get('ours_first_start_s', float('nan')):.2f} s",
         f"- mlflow models serve: {web.get('mlflow_cold_start_s', float('nan')):.2f} s",
         f"- bare FastAPI: {web.get('bare_cold_start_s', float('nan')):.2f} s",
         "",

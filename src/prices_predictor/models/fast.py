@@ -16,17 +16,28 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from prices_predictor.models.blend import Blend
+from prices_predictor.models.kernel import PARALLEL_ROWS, Kernel, Unsupported, flatten
 from prices_predictor.models.linear import SkewLog
 
 Predict = Callable[[np.ndarray], np.ndarray]
-PARALLEL_ROWS = 2000
 
 
 def compile_regressor(reg: Any, n_jobs: int = 2) -> Predict:
-    """A function X -> log price equal to ``reg.predict(X)``."""
+    """A function X -> log price equal to ``reg.predict(X)`` (to ~1e-6 for the trees).
+
+    Ridge, XGBoost, LightGBM, random forests and blends of them run in one numba kernel;
+    anything else goes through its library, with one thread for small inputs.
+    """
+    try:
+        return Kernel(flatten(reg).packed(), n_jobs)
+    except Unsupported:
+        return _library(reg, n_jobs)
+
+
+def _library(reg: Any, n_jobs: int) -> Predict:
     if isinstance(reg, Blend):
         parts = [
-            (compile_regressor(est, n_jobs), w)
+            (_library(est, n_jobs), w)
             for (_, est, _), w in zip(reg.members, reg.weights, strict=True)
         ]
 
@@ -70,14 +81,23 @@ def _is_linear(reg: Any) -> bool:
     ]
 
 
-def _linear(pipe: Pipeline) -> Predict:
-    skew: SkewLog = pipe.steps[0][1]
-    scaler: StandardScaler = pipe.steps[1][1]
-    ridge: Ridge = pipe.steps[2][1]
+def linear_parts(est: Any) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """(coef, intercept, log columns) with the scaler folded in; None if not our Ridge."""
+    if not _is_linear(est):
+        return None
+    skew: SkewLog = est.steps[0][1]
+    scaler: StandardScaler = est.steps[1][1]
+    ridge: Ridge = est.steps[2][1]
     scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_) if scaler.scale_ is not None else 1.0
     coef = ridge.coef_ / scale
     intercept = float(ridge.intercept_ - np.dot(scaler.mean_, coef))
-    cols = skew.columns_
+    return coef, intercept, skew.columns_
+
+
+def _linear(pipe: Pipeline) -> Predict:
+    parts = linear_parts(pipe)
+    assert parts is not None
+    coef, intercept, cols = parts
 
     def linear(X: np.ndarray) -> np.ndarray:
         Z = X.copy()

@@ -1,13 +1,25 @@
-"""The fitted artefact: encoder + regressor + conformal range + metadata."""
+"""The fitted artefact: encoder + regressor + conformal range + metadata.
+
+Pickled, it also carries the regressor flattened for the scoring kernel, and the regressor
+itself as a nested pickle that is only opened when something needs it (explanations, the
+library fallback). Serving therefore starts without importing scikit-learn, XGBoost or
+LightGBM.
+"""
 
 from __future__ import annotations
 
+import pickle
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from prices_predictor.features.encoder import FeatureEncoder, Rows
+
+CHUNK_ROWS = 50_000
+_UNPICKLE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -23,18 +35,60 @@ class PriceModel:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def predict_log(self, rows: Rows) -> np.ndarray:
-        return self.predict_log_encoded(self.encoder.transform(rows))
+        n = len(rows)
+        if n <= CHUNK_ROWS:
+            return self.predict_log_encoded(self.encoder.transform(rows))
+        # in slices: the encoded matrix of a million rows would be ~2 GB and cache-cold
+        out = np.empty(n)
+        for a in range(0, n, CHUNK_ROWS):
+            part = (
+                rows.iloc[a : a + CHUNK_ROWS]
+                if isinstance(rows, pd.DataFrame)
+                else rows[a : a + CHUNK_ROWS]
+            )
+            out[a : a + CHUNK_ROWS] = self.predict_log_encoded(self.encoder.transform(part))
+        return out
 
     def predict_log_encoded(self, X: np.ndarray) -> np.ndarray:
         fast = self.__dict__.get("_fast")
         if fast is None:
-            from prices_predictor.models.fast import compile_regressor
-
-            fast = self.__dict__["_fast"] = compile_regressor(self.regressor)
+            fast = self.__dict__["_fast"] = self._compile()
         return np.asarray(fast(X), dtype=np.float64)
 
+    def _compile(self) -> Any:
+        packed = self.__dict__.get("_packed")
+        if packed is not None:
+            from prices_predictor.models.kernel import Kernel
+
+            return Kernel(packed)
+        from prices_predictor.models.fast import compile_regressor
+
+        return compile_regressor(self.regressor)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called when ``regressor`` is not loaded yet (see __setstate__)
+        if name != "regressor" or "_regressor_pickle" not in self.__dict__:
+            raise AttributeError(name)
+        with _UNPICKLE_LOCK:
+            if "regressor" not in self.__dict__:
+                self.__dict__["regressor"] = pickle.loads(self.__dict__["_regressor_pickle"])
+        return self.__dict__["regressor"]
+
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
+        from prices_predictor.models.kernel import Unsupported, flatten
+
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_fast", "regressor")}
+        if "_regressor_pickle" not in state:
+            state["_regressor_pickle"] = pickle.dumps(self.regressor, protocol=5)
+        if "_packed" not in state:
+            try:
+                state["_packed"] = flatten(self.regressor).packed()
+            except Unsupported:
+                state["_packed"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)  # an older pickle carries ``regressor`` itself
 
     def predict_price(self, rows: Rows) -> np.ndarray:
         return np.expm1(self.predict_log(rows))

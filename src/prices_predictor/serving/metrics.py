@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 PRICE_BUCKETS = (50e3, 100e3, 150e3, 200e3, 250e3, 300e3, 400e3, 500e3, 750e3, 1e6)
 
 
+class VariantSeries(NamedTuple):
+    """The per-variant series touched by every prediction, resolved once."""
+
+    rows: Any
+    price: Any
+    requests: Any
+
+
 class Metrics:
     def __init__(self) -> None:
+        self._variants: dict[str, VariantSeries] = {}
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
@@ -56,6 +67,17 @@ class Metrics:
         self.drift_score = Gauge(
             "pp_drift_feature_score", "Drift score of top features", ["feature"], registry=r
         )
+
+    def variant(self, variant: str) -> VariantSeries:
+        """Series for one A/B variant (champion or challenger: a bounded set)."""
+        series = self._variants.get(variant)
+        if series is None:
+            series = self._variants[variant] = VariantSeries(
+                self.rows.labels(variant),
+                self.price.labels(variant),
+                self.variant_requests.labels(variant),
+            )
+        return series
 
     def set_model(self, variant: str, name: str, version: str) -> None:
         for metric in list(self.model_info._metrics):  # drop the previous version's series

@@ -118,9 +118,10 @@ class PredictionService:
         price = np.expm1(log_price)
         imputed = [[KEY_SNAKE[c] for c in m.model.encoder.missing_features(r)] for r in rows]
         warnings = [_key_warnings(r) for r in rows]
-        self.metrics.rows.labels(variant).inc(len(rows))
+        series = self.metrics.variant(variant)
+        series.rows.inc(len(rows))
         for p in price[:1000]:
-            self.metrics.price.labels(variant).observe(float(p))
+            series.price.observe(float(p))
         return Scored(log_price, price, low, high, imputed, warnings)
 
     def _log_predictions(self, m: LoadedModel, rows: list[dict[str, Any]]) -> np.ndarray:

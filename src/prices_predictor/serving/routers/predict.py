@@ -75,7 +75,7 @@ async def predict(
     )
     if variant == CHAMPION:
         service.shadow(rid, rows, client)
-    service.metrics.variant_requests.labels(variant).inc()
+    service.metrics.variant(variant).requests.inc()
     body = {
         "price": round(float(scored.price[0]), 2),
         "price_low": round(float(scored.low[0]), 2),
@@ -113,7 +113,7 @@ async def predict_batch(
     )
     if variant == CHAMPION:
         service.shadow(rid, rows, client)
-    service.metrics.variant_requests.labels(variant).inc()
+    service.metrics.variant(variant).requests.inc()
     cov = m.model.interval_coverage
     return BatchResponse(
         request_id=rid,

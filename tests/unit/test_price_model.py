@@ -1,0 +1,59 @@
+"""The pickled PriceModel: scores without the training libraries, opens the regressor on demand."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from prices_predictor.models.price_model import PriceModel
+from prices_predictor.models.registry import default_params
+from prices_predictor.models.train import fit_price_model
+from tests.conftest import FAST_PARAMS
+
+
+def _blend(small_ames: pd.DataFrame) -> PriceModel:
+    params = default_params()
+    for k, v in FAST_PARAMS.items():
+        params[k].update(v)
+    return fit_price_model(small_ames, "blend", params, folds=2, n_jobs=1).model
+
+
+def test_a_loaded_model_scores_without_importing_the_training_libraries(
+    small_ames: pd.DataFrame, tmp_path: Path
+) -> None:
+    model = _blend(small_ames)
+    path = tmp_path / "m.joblib"
+    joblib.dump(model, path)
+    want = model.predict_log(small_ames.head(3))
+    code = (
+        "import sys, joblib, pandas as pd\n"
+        f"m = joblib.load({str(path)!r})\n"
+        f"rows = pd.read_json({small_ames.head(3).to_json(orient='records')!r}, orient='records')\n"
+        "print(list(m.predict_log(rows)))\n"
+        "print(sorted(k for k in ('sklearn', 'xgboost', 'lightgbm') if k in sys.modules))\n"
+        "m.regressor\n"
+        "print(sorted(k for k in ('sklearn', 'xgboost', 'lightgbm') if k in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
+    np.testing.assert_allclose(eval(out[0]), want, atol=1e-9)
+    assert out[1] == "[]"  # scored from the flattened tables alone
+    assert out[2] == "['lightgbm', 'sklearn', 'xgboost']"  # opened on demand
+
+
+def test_round_trip_keeps_the_regressor_and_predictions(small_ames: pd.DataFrame) -> None:
+    model = _blend(small_ames)
+    again = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(model))))
+    X = model.encoder.transform(small_ames.head(20))
+    np.testing.assert_array_equal(again.regressor.predict(X), model.regressor.predict(X))
+    np.testing.assert_array_equal(
+        again.predict_log(small_ames.head(20)),
+        model.predict_log(small_ames.head(20)),
+    )
