@@ -43,13 +43,17 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        headers = dict(scope.get("headers") or [])
-        rid_raw = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = rid_raw if rid_raw and rid_raw.isprintable() else new_request_id()
+        rid_raw, length = b"", None
+        for name, value in scope.get("headers") or ():
+            if name == b"x-request-id":
+                rid_raw = value
+            elif name == b"content-length":
+                length = value
+        rid_text = rid_raw.decode("latin-1")[:64]
+        rid = rid_text if rid_text and rid_text.isprintable() else new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = rid
         status = 500
-        length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await _too_large(send, rid, self.max_body)
             self._record(scope, 413, start, rid)
@@ -65,17 +69,19 @@ class ObservabilityMiddleware:
                     raise _BodyTooLarge
             return msg
 
+        rid_header = (b"x-request-id", rid.encode())
+
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                hdrs = list(message.get("headers", []))
-                hdrs.append((b"x-request-id", rid.encode()))
-                message["headers"] = hdrs
+                message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
+        # with a valid Content-Length the server never hands over more body than it announced
+        checked = receive if length is not None and length.isdigit() else limited_receive
         try:
-            await self.app(scope, limited_receive, send_wrapper)
+            await self.app(scope, checked, send_wrapper)
         except _BodyTooLarge:
             status = 413
             await _too_large(send, rid, self.max_body)
