@@ -95,3 +95,16 @@ def test_bundle_model_explains_fast_enough_to_serve(
     model, _ = load_bundle(bundle_dir)
     exp = explain(model, small_ames.head(1))
     assert exp.values.shape == (1, len(exp.sources))
+
+
+def test_the_regressor_is_opened_in_the_background_after_the_model_serves(
+    client: TestClient,
+) -> None:
+    import time
+
+    served = client.app.state.holder.get().model  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while "regressor" not in served.__dict__ and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "regressor" in served.__dict__  # loaded by the preload thread, not by a request
+    assert client.post("/v1/explain", json={"gr_liv_area": 1500}).status_code == 200

@@ -42,6 +42,18 @@ class LoadedModel:
         self.model.predict_log([{}] * 2)
 
 
+def _preload_explainer(loaded: LoadedModel) -> None:
+    """Open the regressor (and its libraries) for explanations, after the model serves.
+
+    Predictions never need it; without this the first explanation would pay ~1 s of imports.
+    """
+    try:
+        _ = loaded.model.regressor
+        import prices_predictor.models.explain  # noqa: F401
+    except Exception:  # explanations will report the problem themselves when asked
+        log.exception("preloading the explainer failed", extra={"model_version": loaded.version})
+
+
 def load_from_registry(s: Settings, alias: str) -> LoadedModel | None:
     """The version behind ``alias``; None when the alias does not exist."""
     from prices_predictor.tracking.registry import (
@@ -192,4 +204,5 @@ class ModelHolder:
         if variant == CHAMPION:
             self.last_error = None
         log.info("model loaded", extra={"variant": variant, "model_version": loaded.version})
+        threading.Thread(target=_preload_explainer, args=(loaded,), daemon=True).start()
         return "loaded"
