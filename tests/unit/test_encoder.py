@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prices_predictor.features.encoder import ENGINEERED, FeatureEncoder
+from prices_predictor.features.encoder import ENGINEERED, SCALAR_N, FeatureEncoder
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,8 @@ def test_frame_and_records_give_identical_matrices(
 ) -> None:
     frame = enc.transform(small_ames)
     records = small_ames.to_dict("records")
-    big = enc.transform(records)  # vectorised category path (n >= 64)
+    assert len(records) > SCALAR_N
+    big = enc.transform(records)  # vectorised path (more rows than SCALAR_N)
     small = np.vstack([enc.transform(records[i : i + 7]) for i in range(0, len(records), 7)])
     assert frame.shape == (len(small_ames), enc.n_features)
     np.testing.assert_array_equal(frame, big)

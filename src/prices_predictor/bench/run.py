@@ -224,7 +224,13 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
     one = json.loads(rows.head(1).to_json(orient="records"))[0]
     one = {k: v for k, v in one.items() if v is not None}
     hundred = json.loads(rows.head(100).to_json(orient="records"))
-    ours_env = {**env, "PP_MODEL_URI": str(home / "bundle"), "PP_LOG_LEVEL": "WARNING"}
+    ours_env = {
+        **env,
+        "PP_MODEL_URI": str(home / "bundle"),
+        "PP_LOG_LEVEL": "WARNING",
+        # a fresh prediction log per run: numbers must not depend on how often bench ran
+        "PP_PREDICTION_DB_URL": f"sqlite:///{tmp / 'predictions.db'}",
+    }
     servers = {
         "ours": (
             [sys.executable, "-m", "prices_predictor.cli", "serve", "--port", "{port}"],
