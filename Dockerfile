@@ -31,7 +31,7 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=trainer --chown=app:app /bundle /bundle
 ENV PATH=/opt/venv/bin:$PATH PORT=8000 PP_HOME=/home/app/.pp \
     PP_MODEL_URI=/bundle/model-bundle MLFLOW_DISABLE_TELEMETRY=true PYTHONUNBUFFERED=1 \
-    NUMBA_CACHE_DIR=/home/app/.numba-cache
+    PP_KERNEL_CACHE_DIR=/home/app/.kernel-cache
 USER app
 # compile the scoring kernel now, so a container starts without compiling it
 RUN python -m prices_predictor.models.kernel

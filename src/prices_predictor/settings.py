@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the prediction log; default SQLite under PP_HOME."
     )
     prediction_log_flush_s: float = Field(0.5, gt=0, description="Prediction log flush period.")
+    kernel_cache_dir: Path | None = Field(
+        None,
+        description="Compiled scoring-kernel cache (numba); default PP_HOME/numba-cache. "
+        "NUMBA_CACHE_DIR, when set, wins.",
+    )
 
     ab_experiment_id: str = Field("", description="Running A/B experiment id ('' = none).")
     ab_weight: float = Field(0.0, ge=0, le=1, description="Challenger share of traffic.")
@@ -94,6 +99,10 @@ class Settings(BaseSettings):
     @property
     def zenml_dir(self) -> Path:
         return self.home / "zenml"
+
+    @property
+    def kernel_cache(self) -> Path:
+        return self.kernel_cache_dir or self.home / "numba-cache"
 
     @property
     def prediction_db(self) -> str:

@@ -57,3 +57,16 @@ def test_round_trip_keeps_the_regressor_and_predictions(small_ames: pd.DataFrame
         again.predict_log(small_ames.head(20)),
         model.predict_log(small_ames.head(20)),
     )
+
+
+def test_a_pickle_from_before_the_kernel_still_loads_and_scores(small_ames: pd.DataFrame) -> None:
+    model = _blend(small_ames)
+    old_state = {k: v for k, v in model.__dict__.items() if not k.startswith("_")}
+    assert "regressor" in old_state  # what stop-9 models carried: the regressor itself
+    old = PriceModel.__new__(PriceModel)
+    old.__setstate__(old_state)
+    np.testing.assert_allclose(
+        old.predict_log(small_ames.head(10)), model.predict_log(small_ames.head(10)), atol=1e-12
+    )
+    again = pickle.loads(pickle.dumps(old))
+    assert again.__dict__["_packed"] is not None  # saved again, it carries the tables

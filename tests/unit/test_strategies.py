@@ -141,7 +141,8 @@ def test_warm_cache_fills_the_numba_cache(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "nc")}
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PP_KERNEL_CACHE_DIR"] = str(tmp_path / "nc")
     subprocess.run(
         [sys.executable, "-m", "prices_predictor.models.kernel"], env=env, check=True, timeout=120
     )

@@ -282,7 +282,7 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
     results: dict[str, Any] = {}
     # The scoring kernel is compiled once per machine into PP_HOME's numba cache; a start
     # with an empty cache shows what the very first start costs.
-    first = {**ours_env, "NUMBA_CACHE_DIR": str(tmp / "empty-numba-cache")}
+    first = {**ours_env, "PP_KERNEL_CACHE_DIR": str(tmp / "empty-kernel-cache")}
     port = free_port()
     proc = start(
         [c.replace("{port}", str(port)) for c in servers["ours"][0]], first, tmp / "first.log"

@@ -18,7 +18,6 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -281,11 +280,11 @@ def _add_sklearn_tree(t: Tables, tree: Any, w: float) -> None:
 
 
 def _numba_cache_dir() -> None:
-    """Cache compiled kernels under PP_HOME unless the user chose a place."""
+    """Point numba's cache at PP_KERNEL_CACHE_DIR (set before numba is first imported)."""
     if "NUMBA_CACHE_DIR" not in os.environ:
         from prices_predictor.settings import get_settings
 
-        os.environ["NUMBA_CACHE_DIR"] = str(Path(get_settings().home) / "numba-cache")
+        os.environ["NUMBA_CACHE_DIR"] = str(get_settings().kernel_cache)
 
 
 class Kernel:
