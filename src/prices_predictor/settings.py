@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the prediction log; default SQLite under PP_HOME."
     )
     prediction_log_flush_s: float = Field(0.5, gt=0, description="Prediction log flush period.")
+    prediction_log_retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="Delete logged predictions older than this (checked hourly); unset keeps all.",
+    )
     kernel_cache_dir: Path | None = Field(
         None,
         description="Compiled scoring-kernel cache (numba); default PP_HOME/numba-cache. "

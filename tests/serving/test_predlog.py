@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +72,40 @@ def test_api_logs_to_postgresql(pg_url: str, bundle_dir: Path, tmp_path: Path) -
         ]
     assert sorted(ids) == ["pg-0", "pg-1", "pg-2", "pg-3", "pg-4"] + ["pg-batch"] * 3
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_retention_deletes_only_rows_older_than_the_limit(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    import datetime as dt
+
+    url = f"sqlite:///{tmp_path}/p.db" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    now = dt.datetime.now(dt.UTC)
+    old = [{**r, "ts": now - dt.timedelta(days=40)} for r in _rows(30)]
+    recent = [{**r, "ts": now - dt.timedelta(days=2)} for r in logged([{"a": 1}] * 20, "n")]
+    seed = PredictionLog(url, flush_s=5.0)
+    with seed.engine.begin() as conn:
+        conn.execute(predictions.delete())
+    seed.add(old + recent)
+    seed.close()
+    log = PredictionLog(url, flush_s=0.05, retention_days=30)  # the writer prunes as it starts
+    deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+    while dt.datetime.now() < deadline:
+        with log.engine.connect() as conn:
+            ids = {r for (r,) in conn.execute(sa.select(predictions.c.request_id))}
+        if len(ids) == 20:
+            break
+        threading.Event().wait(0.05)
+    log.close()
+    assert ids == {f"n{i}" for i in range(20)}
+    assert log.prune(30) == 0  # nothing left to delete
+
+
+def test_retention_is_a_setting_of_the_served_app(tmp_path: Path, bundle_dir: Path) -> None:
+    settings = make_settings(tmp_path / "home", bundle_dir).model_copy(
+        update={"prediction_log_retention_days": 7.0}
+    )
+    app = create_app(settings)
+    assert app.state.predlog.retention_days == 7.0
+    app.state.predlog.close()

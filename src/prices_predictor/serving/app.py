@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     m = Metrics()
     holder = ModelHolder(s)
     s.home.mkdir(parents=True, exist_ok=True)
-    predlog = PredictionLog(s.prediction_db, s.prediction_log_flush_s)
+    predlog = PredictionLog(
+        s.prediction_db, s.prediction_log_flush_s, retention_days=s.prediction_log_retention_days
+    )
     app.state.settings = s
     app.state.metrics = m
     app.state.holder = holder

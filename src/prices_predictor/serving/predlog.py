@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 log = logging.getLogger("prices_predictor.serving.predlog")
+PRUNE_EVERY_S = 3600.0
 
 metadata = sa.MetaData()
 predictions = sa.Table(
@@ -66,10 +68,18 @@ class PredictionLog:
     load one INSERT carries hundreds of rows and the request path only appends to a deque.
     """
 
-    def __init__(self, url: str, flush_s: float = 0.5, batch: int = 5000) -> None:
+    def __init__(
+        self,
+        url: str,
+        flush_s: float = 0.5,
+        batch: int = 5000,
+        retention_days: float | None = None,
+    ) -> None:
         self.engine = make_engine(url)
         self.flush_s = flush_s
         self.batch = batch
+        self.retention_days = retention_days
+        self._next_prune = 0.0  # monotonic time; 0: prune when the writer starts
         self._q: deque[dict[str, Any]] = deque()
         self._closing = threading.Event()
         self.errors = 0
@@ -88,9 +98,28 @@ class PredictionLog:
         self._q.extend(rows)  # deque.extend is atomic under the GIL
 
     def _run(self) -> None:
-        while not self._closing.wait(self.flush_s):
+        while True:
+            if self.retention_days is not None and time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + PRUNE_EVERY_S
+                try:
+                    self.prune(self.retention_days)
+                except Exception:  # the log keeps taking rows; retried an hour later
+                    log.exception("prediction log retention failed")
+            if self._closing.wait(self.flush_s):
+                break
             self._drain()
         self._drain()
+
+    def prune(self, older_than_days: float) -> int:
+        """Delete predictions logged more than ``older_than_days`` ago; return how many."""
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
+        with self.engine.begin() as conn:
+            deleted = conn.execute(predictions.delete().where(predictions.c.ts < cutoff)).rowcount
+        if deleted:
+            log.info(
+                "prediction log pruned", extra={"rows": deleted, "older_than_days": older_than_days}
+            )
+        return int(deleted or 0)
 
     def _drain(self) -> None:
         while self._q:
