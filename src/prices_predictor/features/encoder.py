@@ -19,8 +19,6 @@ from prices_predictor.data import schema
 
 NONE = "None"
 MIN_LEVEL_COUNT = 5
-# Below this many rows, category lookups by dict beat pandas' hashing set-up cost.
-SMALL_N = 64
 # Up to this many rows (from dicts), encode row by row in plain Python.
 SCALAR_N = 112  # measured crossover with the vectorised path: ~115 rows
 
@@ -79,14 +77,14 @@ class FeatureEncoder:
             v = _zero_fill(col, _numeric(cols.get(col), len(df)))
             med = float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
             self.medians[col] = med
-        hood = _category(cols.get("Neighborhood"), len(df))
+        hood = _Distinct.of(cols.get("Neighborhood"), len(df)).values()
         front = _numeric(cols.get("Lot Frontage"), len(df))
         frame = pd.DataFrame({"h": hood, "f": front}).dropna()
         self.frontage_by_hood = {
             str(k): float(v) for k, v in frame.groupby("h")["f"].median().items()
         }
         for col in schema.CATEGORICAL:
-            vals = pd.Series(_category(cols.get(col), len(df)))
+            vals = pd.Series(_Distinct.of(cols.get(col), len(df)).values())
             if col in schema.NONE_MEANS_ABSENT:
                 vals = vals.fillna(NONE)
             counts = vals.value_counts()
@@ -162,32 +160,41 @@ class FeatureEncoder:
         out = np.zeros((n, self.n_features), dtype=np.float64, order="F")
         num: dict[str, np.ndarray] = {}
         hood = _Distinct.of(cols.get("Neighborhood"), n)
-        for j, col in enumerate(schema.NUMERIC):
-            v = _zero_fill(col, _numeric(cols.get(col), n))
+        for j, col, kind, fill in self._num_plan:  # imputed as in ``_row``
+            v = _numeric(cols.get(col), n)  # a fresh array
             miss = ~np.isfinite(v)
             if miss.any():
-                v = v.copy()
-                if col == "Lot Frontage":
-                    fill = self._frontage_fill(hood)
-                    v[miss] = fill[hood.codes[miss]]
-                elif col == "Garage Yr Blt" and "Year Built" in num:
-                    v[miss] = num["Year Built"][miss]
+                if kind == _MEDIAN:
+                    v[miss] = fill
+                elif kind == _ZERO_FILL:
+                    v[miss] = 0.0
+                elif kind == _BY_HOOD:
+                    v[miss] = self._frontage_fill(hood)[hood.codes[miss]]
                 else:
-                    v[miss] = self.medians[col]
+                    v[miss] = num["Year Built"][miss]
             num[col] = v
             out[:, j] = v
-        j0 = len(schema.NUMERIC)
-        for j, (col, ranks) in enumerate(schema.ORDINAL.items()):
-            out[:, j0 + j] = self._map_category(col, _Distinct.of(cols.get(col), n), ranks, 0, num)
-        j0 += len(schema.ORDINAL)
+        j0 = len(schema.NUMERIC) + len(schema.ORDINAL)
         for j, v in enumerate(_engineered(num)):
             out[:, j0 + j] = v
         rows_idx = np.arange(n)
-        for col in schema.NOMINAL:
+        for col, table, offset, one_hot, missing, presence, present in self._cat_plan:
             dist = _Distinct.of(cols.get(col), n)
-            codes = self._map_category(col, dist, self._codes[col], -1, num).astype(np.int64)
-            hit = codes >= 0
-            out[rows_idx[hit], self._offsets[col] + codes[hit]] = 1.0
+            mapped = [
+                table.get(u, -1 if one_hot else 0) if u is not None else missing
+                for u in dist.uniques
+            ]
+            codes = np.array(mapped, dtype=np.int64)[dist.codes]
+            if presence:  # a missing quality of something present takes the present mode
+                has = np.zeros(n, dtype=bool)
+                for q in presence:
+                    has |= num[q] > 0
+                codes[(dist.codes == len(dist.uniques) - 1) & has] = present
+            if not one_hot:
+                out[:, offset] = codes
+            else:
+                hit = codes >= 0
+                out[rows_idx[hit], offset + codes[hit]] = 1.0
         return out
 
     def _frontage_fill(self, hood: _Distinct) -> np.ndarray:
@@ -195,34 +202,6 @@ class FeatureEncoder:
         default = self.medians["Lot Frontage"]
         names = [u if u is not None else self.modes["Neighborhood"] for u in hood.uniques]
         return np.array([self.frontage_by_hood.get(h, default) for h in names])
-
-    def _map_category(
-        self,
-        col: str,
-        dist: _Distinct,
-        table: Mapping[str, int],
-        default: int,
-        num: dict[str, np.ndarray],
-    ) -> np.ndarray:
-        """table[value] per row, imputing missing values like ``_row`` does."""
-        mapped = np.array(
-            [default if u is None else table.get(u, default) for u in dist.uniques],
-            dtype=np.float64,
-        )
-        out = mapped[dist.codes]
-        miss = dist.codes == len(dist.uniques) - 1  # the last distinct value is "missing"
-        if not miss.any():
-            return out
-        if col not in schema.NONE_MEANS_ABSENT:
-            out[miss] = table.get(self.modes[col], default)
-            return out
-        out[miss] = table.get(NONE, default)
-        if col in schema.PRESENCE:
-            has = np.zeros(len(out), dtype=bool)
-            for q in schema.PRESENCE[col]:
-                has |= num[q] > 0
-            out[miss & has] = table.get(self.present_modes.get(col, NONE), default)
-        return out
 
     def _row(self, r: Mapping[str, Any]) -> list[float]:
         """One row in plain Python: the same semantics as the vectorised path, ~10x faster.
@@ -373,20 +352,12 @@ class _Distinct:
             codes = np.where(np.isin(codes, missing) | (codes < 0), len(uniques) - 1, codes)
         return cls(codes, uniques)
 
+    def values(self) -> np.ndarray:
+        """Object array of stripped category strings, None where missing; 20.0 becomes '20'.
 
-def _category(values: Any, n: int) -> np.ndarray:
-    """Object array of stripped category strings, None where missing; 20.0 becomes '20'.
-
-    Ames has trailing blanks in some levels ('WD '); JSON clients and the API strip them.
-    """
-    if values is None:
-        return np.full(n, None, dtype=object)
-    if n < SMALL_N:
-        return np.array([_cat_value(v) for v in values], dtype=object)
-    # normalise each distinct value once, then broadcast (a column has few distinct values)
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    norm = np.array([_cat_value(u) for u in uniques] + [None], dtype=object)
-    return norm[codes]
+        Ames has trailing blanks in some levels ('WD '); JSON clients and the API strip them.
+        """
+        return np.array(self.uniques, dtype=object)[self.codes]
 
 
 def _cat_value(v: Any) -> str | None:
