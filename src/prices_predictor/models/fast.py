@@ -31,13 +31,14 @@ def compile_regressor(reg: Any, n_jobs: int = 2) -> Predict:
     try:
         return Kernel(flatten(reg).packed(), n_jobs)
     except Unsupported:
-        return _library(reg, n_jobs)
+        return library_predict(reg, n_jobs)
 
 
-def _library(reg: Any, n_jobs: int) -> Predict:
+def library_predict(reg: Any, n_jobs: int = 2) -> Predict:
+    """``reg.predict`` through its libraries, one thread for small inputs (no kernel)."""
     if isinstance(reg, Blend):
         parts = [
-            (_library(est, n_jobs), w)
+            (library_predict(est, n_jobs), w)
             for (_, est, _), w in zip(reg.members, reg.weights, strict=True)
         ]
 

@@ -39,8 +39,8 @@ class Tables:
 
     n_features: int
     intercept: float = 0.0
-    coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    log_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    coef: np.ndarray = field(init=False)
+    log_cols: np.ndarray | None = None  # None until a linear member is added
     feature: list[np.ndarray] = field(default_factory=list)
     threshold: list[np.ndarray] = field(default_factory=list)
     left: list[np.ndarray] = field(default_factory=list)
@@ -50,6 +50,9 @@ class Tables:
     as32: list[bool] = field(default_factory=list)
     n_nodes: int = 0
     n_leaves: int = 0
+
+    def __post_init__(self) -> None:
+        self.coef = np.zeros(self.n_features)
 
     def add_tree(
         self,
@@ -101,13 +104,12 @@ class Tables:
         )
         roots = absorb(np.array(self.roots, dtype=np.int64))
         is_log = np.zeros(self.n_features, dtype=np.bool_)
-        is_log[self.log_cols] = True
+        if self.log_cols is not None:
+            is_log[self.log_cols] = True
         return Packed(
             n_features=self.n_features,
             intercept=self.intercept,
-            coef=np.ascontiguousarray(
-                self.coef if len(self.coef) else np.zeros(self.n_features), dtype=np.float64
-            ),
+            coef=np.ascontiguousarray(self.coef, dtype=np.float64),
             is_log=is_log,
             feature=np.concatenate([cat(self.feature, np.int32), np.zeros(nl, np.int32)]),
             threshold=np.concatenate([cat(self.threshold, np.float64), np.full(nl, np.inf)]),
@@ -192,9 +194,9 @@ def _add(t: Tables, est: Any, w: float) -> None:
     lin = linear_parts(est)
     if lin is not None:
         coef, intercept, cols = lin
-        if len(t.coef) and not np.array_equal(cols, t.log_cols):
+        if t.log_cols is not None and not np.array_equal(cols, t.log_cols):
             raise Unsupported("two linear members with different log columns")
-        t.coef = (t.coef if len(t.coef) else np.zeros(t.n_features)) + w * coef
+        t.coef = t.coef + w * coef
         t.log_cols = np.asarray(cols, dtype=np.int64)
         t.intercept += w * intercept
         return

@@ -56,14 +56,25 @@ class PriceModel:
         return np.asarray(fast(X), dtype=np.float64)
 
     def _compile(self) -> Any:
-        packed = self.__dict__.get("_packed")
+        packed = self._kernel_tables()
         if packed is not None:
             from prices_predictor.models.kernel import Kernel
 
             return Kernel(packed)
-        from prices_predictor.models.fast import compile_regressor
+        from prices_predictor.models.fast import library_predict
 
-        return compile_regressor(self.regressor)
+        return library_predict(self.regressor)
+
+    def _kernel_tables(self) -> Any:
+        """The regressor flattened for the kernel (None if unsupported), computed once."""
+        if "_packed" not in self.__dict__:
+            from prices_predictor.models.kernel import Unsupported, flatten
+
+            try:
+                self.__dict__["_packed"] = flatten(self.regressor).packed()
+            except Unsupported:
+                self.__dict__["_packed"] = None
+        return self.__dict__["_packed"]
 
     def __getattr__(self, name: str) -> Any:
         # only called when ``regressor`` is not loaded yet (see __setstate__)
@@ -75,16 +86,10 @@ class PriceModel:
         return self.__dict__["regressor"]
 
     def __getstate__(self) -> dict[str, Any]:
-        from prices_predictor.models.kernel import Unsupported, flatten
-
+        self._kernel_tables()
         state = {k: v for k, v in self.__dict__.items() if k not in ("_fast", "regressor")}
         if "_regressor_pickle" not in state:
             state["_regressor_pickle"] = pickle.dumps(self.regressor, protocol=5)
-        if "_packed" not in state:
-            try:
-                state["_packed"] = flatten(self.regressor).packed()
-            except Unsupported:
-                state["_packed"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
