@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,6 +108,12 @@ def trained_home(session_dir: Path, small_csv: Path, fast_params_file: Path) -> 
     return env
 
 
+def private_home(trained_home: dict[str, str], dest: Path, *skip: str) -> dict[str, str]:
+    """A private copy of the trained PP_HOME (without the ``skip`` entries) and its env."""
+    shutil.copytree(trained_home["PP_HOME"], dest, ignore=shutil.ignore_patterns(*skip))
+    return {**trained_home, "PP_HOME": str(dest)}
+
+
 @pytest.fixture(scope="session")
 def bundle_dir(trained_home: dict[str, str], session_dir: Path) -> Path:
     out = session_dir / "bundle"
@@ -133,12 +139,6 @@ def logged(features: list[dict[str, object]], prefix: str = "r") -> list[dict[st
         }
         for i, f in enumerate(features)
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 pytest_plugins = ["tests.serving.fixtures"]

@@ -4,48 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
-from tests.conftest import ROOT, free_port
+from prices_predictor.ops.procs import free_port, stop_process, wait_http
+from tests.conftest import ROOT
 
 BIN = Path(sys.executable).parent
-
-
-def wait_http(
-    url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, status: int = 200
-) -> None:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered")
-        try:
-            r = httpx.get(url, timeout=2)
-            if r.status_code == status:
-                return
-            last = f"HTTP {r.status_code}: {r.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = str(exc)
-        time.sleep(0.25)
-    raise TimeoutError(f"{url} not ready after {timeout}s ({last})")
-
-
-def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
 
 
 @contextlib.contextmanager
@@ -66,7 +33,7 @@ def process(
             wait_http(ready_url, timeout, proc)
             yield proc
         finally:
-            stop(proc)
+            stop_process(proc)
 
 
 @contextlib.contextmanager

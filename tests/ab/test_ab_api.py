@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from prices_predictor.serving.predlog import read_recent
 from prices_predictor.settings import Settings
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import client as mlflow_client
-from tests.conftest import run_cli
+from tests.conftest import private_home, run_cli
 from tests.serving.fixtures import wait_ready
 
 HOUSE = {"gr_liv_area": 1500, "overall_qual": 6}
@@ -27,11 +26,7 @@ def registry_home(
 ) -> Path:
     """A copy of the trained registry with version 2 as challenger."""
     home = tmp_path / "pp"
-    shutil.copytree(
-        trained_home["PP_HOME"],
-        home,
-        ignore=shutil.ignore_patterns("zenml", "serving", "predictions.db*"),
-    )
+    private_home(trained_home, home, "zenml", "serving", "predictions.db*")
     monkeypatch.setenv("PP_HOME", str(home))
     s = Settings()
     configure(s)

@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from prices_predictor.deploy import aliases
+from prices_predictor.ops.procs import free_port
 from prices_predictor.settings import Settings
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import alias_version, client
-from tests.conftest import base_env, free_port, run_cli
+from tests.conftest import base_env, private_home, run_cli
 from tests.servers import BIN, process
 
 
@@ -41,10 +42,8 @@ def test_concurrent_promotions_leave_one_champion(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # a private copy of the trained registry, with extra versions of the same model
-    import shutil
-
     home = tmp_path / "pp"
-    shutil.copytree(trained_home["PP_HOME"], home, ignore=shutil.ignore_patterns("zenml"))
+    private_home(trained_home, home, "zenml")
     monkeypatch.setenv("PP_HOME", str(home))
     s = Settings()
     configure(s)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from prices_predictor.serving.predlog import PredictionLog
-from tests.conftest import logged, run_cli
+from tests.conftest import logged, private_home, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +21,7 @@ def test_monitor_alerts_then_retrains_and_training_drift_can_fail(
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "pp"
-    shutil.copytree(trained_home["PP_HOME"], home, ignore=shutil.ignore_patterns("serving"))
-    env = {**trained_home, "PP_HOME": str(home)}
+    env = private_home(trained_home, home, "serving")
     shifted = small_ames.sample(300, random_state=1).copy()
     shifted["Gr Liv Area"] *= 1.5
     recs = json.loads(shifted.drop(columns=["SalePrice"]).to_json(orient="records"))

@@ -11,9 +11,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from prices_predictor.ops.procs import free_port
 from prices_predictor.ops.stack import Ports, Stack
 from prices_predictor.serving.predlog import predictions
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from prices_predictor.serving.predlog import predictions
 from prices_predictor.settings import Settings
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import client
+from tests.conftest import private_home
 from tests.servers import api_server
 
 pytestmark = pytest.mark.slow
@@ -38,12 +38,8 @@ def test_hot_reload_failed_reload_and_graceful_shutdown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home = tmp_path / "pp"
-    shutil.copytree(
-        trained_home["PP_HOME"], home, ignore=shutil.ignore_patterns("zenml", "serving")
-    )
     env = {
-        **trained_home,
-        "PP_HOME": str(home),
+        **private_home(trained_home, home, "zenml", "serving"),
         "PP_RELOAD_INTERVAL_S": "0.5",
         "PP_ADMIN_TOKEN": TOKEN,
         "PP_CACHE_SIZE": "0",

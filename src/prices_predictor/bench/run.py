@@ -15,8 +15,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,48 +25,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prices_predictor.ops.procs import free_port, stop_process, wait_http
+
 ROOT = Path.cwd()
 BIN = Path(sys.executable).parent
 DURATION_S = int(os.environ.get("PP_BENCH_DURATION_S", "6"))
 CONCURRENCY = (1, 8, 32)
 SETTLE_S = 3.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> float:
-    import httpx
-
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: server exited ({proc.returncode})")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return time.perf_counter() - t0
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.02)
-    raise TimeoutError(url)
+COLD_POLL_S = 0.02  # cold starts are measured by polling readiness this often
 
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
     )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def wrk(url: str, body: str, conns: int, tmp: Path) -> dict[str, float]:
@@ -288,14 +258,16 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
         [c.replace("{port}", str(port)) for c in servers["ours"][0]], first, tmp / "first.log"
     )
     try:
-        results["ours_first_start_s"] = wait_ready(f"http://127.0.0.1:{port}/ready", 120, proc)
+        results["ours_first_start_s"] = wait_http(
+            f"http://127.0.0.1:{port}/ready", 120, proc, poll_s=COLD_POLL_S
+        )
     finally:
-        stop(proc)
+        stop_process(proc, 30)
     for name, (cmd, senv, ready) in servers.items():
         port = free_port()
         proc = start([c.replace("{port}", str(port)) for c in cmd], senv, tmp / f"{name}.log")
         try:
-            startup = wait_ready(f"http://127.0.0.1:{port}{ready}", 120, proc)
+            startup = wait_http(f"http://127.0.0.1:{port}{ready}", 120, proc, poll_s=COLD_POLL_S)
             results[f"{name}_cold_start_s"] = startup
             time.sleep(SETTLE_S)  # ours opens the explainer in the background once ready
             for n_rows in (1, 100):
@@ -315,7 +287,7 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
                         flush=True,
                     )
         finally:
-            stop(proc)
+            stop_process(proc, 30)
     return results
 
 

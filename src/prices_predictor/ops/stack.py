@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import yaml
 
 from prices_predictor.errors import UserError
 from prices_predictor.ops import postgres
+from prices_predictor.ops.procs import wait_http
 
 BIN = Path(sys.executable).parent
 _VAR = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
@@ -284,16 +284,10 @@ def stop_pid(pid: int, timeout: float = 30) -> None:
 
 
 def _wait(url: str, timeout: float, name: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise UserError(f"{name} did not become ready at {url} within {timeout:.0f}s")
+    try:
+        wait_http(url, timeout, poll_s=0.3)
+    except TimeoutError:
+        raise UserError(f"{name} did not become ready at {url} within {timeout:.0f}s") from None
 
 
 def main(argv: list[str] | None = None) -> None:
