@@ -113,7 +113,7 @@ class PredictionService:
         return m
 
     def score(self, m: LoadedModel, rows: list[dict[str, Any]], variant: str) -> Scored:
-        log_price = self._log_predictions(m, rows)
+        log_price = self._predict_log_cached(m, rows)
         low, high = m.model.price_range(log_price)
         price = np.expm1(log_price)
         imputed = [[KEY_SNAKE[c] for c in m.model.encoder.missing_features(r)] for r in rows]
@@ -124,7 +124,7 @@ class PredictionService:
             series.price.observe(float(p))
         return Scored(log_price, price, low, high, imputed, warnings)
 
-    def _log_predictions(self, m: LoadedModel, rows: list[dict[str, Any]]) -> np.ndarray:
+    def _predict_log_cached(self, m: LoadedModel, rows: list[dict[str, Any]]) -> np.ndarray:
         if len(rows) != 1 or self.cache.size == 0:
             return m.model.predict_log(rows)
         key = (m.version, orjson.dumps(rows[0], option=orjson.OPT_SORT_KEYS).decode())
