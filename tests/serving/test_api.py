@@ -201,10 +201,15 @@ def test_metrics_and_prediction_log(client: TestClient) -> None:
     for _ in range(3):
         assert client.post("/v1/predict", json=HOUSE).status_code == 200
     client.post("/v1/predict", json={"gr_liv_area": -1})
+    client.post("/v1/predict", json={"colour": "red"})
+    client.post("/invocations", json={"inputs": [HOUSE, {"garage_cars": -1}]})
     text = client.get("/metrics").text
     assert 'pp_requests_total{method="POST",route="/v1/predict",status="200"} 3.0' in text
     assert "pp_request_latency_seconds_bucket" in text
     assert 'pp_validation_errors_total{field="gr_liv_area"} 1.0' in text
+    # labels are schema names: a client's unknown field or a row number never becomes one
+    assert 'pp_validation_errors_total{field="unknown_field"} 1.0' in text
+    assert 'pp_validation_errors_total{field="garage_cars"} 1.0' in text
     assert "pp_cache_hits_total 2.0" in text and "pp_cache_misses_total 1.0" in text
     assert 'pp_model_info{name="prices_predictor",variant="champion",version="1"} 1.0' in text
     assert "pp_predicted_price_dollars_bucket" in text
@@ -242,3 +247,36 @@ def test_not_ready_until_a_model_loads(tmp_path: Path) -> None:
         assert r.status_code == 503 and "bundle directory not found" in r.json()["reason"]
         r = c.post("/v1/predict", json=HOUSE)
         assert r.status_code == 503 and "not ready" in r.json()["detail"]
+
+
+def test_fast_path_answers_as_the_documented_route(bundle_dir: Path, tmp_path: Path) -> None:
+    """POST /v1/predict is served ahead of FastAPI's router; without it the route answers."""
+    from prices_predictor.serving.fastpath import SinglePredictPath
+
+    plain = create_app(make_settings(tmp_path / "plain", bundle_dir, cache_size=0))
+    plain.user_middleware = [m for m in plain.user_middleware if m.cls is not SinglePredictPath]
+    fast = create_app(make_settings(tmp_path / "fast", bundle_dir, cache_size=0))
+    calls: list[dict[str, Any]] = [
+        {"json": HOUSE, "headers": {"X-Request-ID": "same-id", "X-Client-ID": "c1"}},
+        {"json": HOUSE, "headers": {"X-Request-ID": "same-id", "Cookie": "pp_client=c2"}},
+        {"json": {"overall_qual": 12, "colour": "red"}},
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        {"content": b"a=1", "headers": {"content-type": "text/plain"}},
+    ]
+    with TestClient(plain) as p, TestClient(fast) as f:
+        wait_ready(p)
+        wait_ready(f)
+        for kw in calls:
+            a, b = p.post("/v1/predict", **kw), f.post("/v1/predict", **kw)
+            assert a.status_code == b.status_code, kw
+            assert a.headers.get("x-model-version") == b.headers.get("x-model-version")
+            assert a.headers["content-type"] == b.headers["content-type"]
+            if "same-id" in str(kw):
+                assert a.json() == b.json()
+            else:
+                assert a.json()["detail"] == b.json()["detail"]
+        assert p.get("/metrics").text.count("pp_validation_errors_total{") == 3
+        for c in (p, f):
+            text = c.get("/metrics").text
+            assert 'pp_requests_total{method="POST",route="/v1/predict",status="200"} 2.0' in text
+            assert 'route="/v1/predict",status="422"} 2.0' in text

@@ -126,11 +126,12 @@ def test_kernel_python_source_agrees_with_its_compiled_form(tiny: pd.DataFrame) 
         params[k].update(v)
     model = fit_price_model(tiny, "blend", params, folds=2, n_jobs=1).model
     X = model.encoder.transform(tiny.head(40))
-    args = compile_regressor(model.regressor)._args  # type: ignore[attr-defined]
+    kernel = compile_regressor(model.regressor)
+    args = kernel._args  # type: ignore[attr-defined]
     want = model.regressor.predict(X)
-    for kernel in (jit.score_rows, jit.score_blocks):
+    for func, extra in ((jit.score_rows, (kernel._groups,)), (jit.score_blocks, ())):  # type: ignore[attr-defined]
         out = np.empty(len(X))
-        kernel.py_func(X, 0, len(X), *args, out)
+        func.py_func(X, 0, len(X), *args, out, *extra)
         np.testing.assert_allclose(out, want, atol=2e-5)
     assert jit._linear.py_func(X[0], 1.0, np.ones(X.shape[1]), np.zeros(X.shape[1], bool)) == (
         pytest.approx(1.0 + X[0].sum())

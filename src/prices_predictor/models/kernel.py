@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-# Below BLOCK_ROWS each row walks its trees alone (early exit at the leaf); from there,
-# blocks of rows walk each tree together, which keeps the core busy; from PARALLEL_ROWS on,
-# the blocks are split over the cores.
-BLOCK_ROWS = 16
+# Below BLOCK_ROWS each row walks groups of trees together; from there, blocks of rows walk
+# each tree together (measured crossover: 11.9 vs 12.8 us/row at 4 rows, 11.7 vs 9.1 at 8);
+# from PARALLEL_ROWS on, the blocks are split over the cores.
+BLOCK_ROWS = 6
 PARALLEL_ROWS = 2000
 
 
@@ -289,6 +289,22 @@ def _numba_cache_dir() -> None:
         os.environ["NUMBA_CACHE_DIR"] = str(get_settings().kernel_cache)
 
 
+def tree_groups(as32: np.ndarray, depth: np.ndarray, size: int) -> np.ndarray:
+    """Consecutive trees walked together by one row: (first, end, depth, as32) per group.
+
+    A group holds at most ``size`` trees that share the float32 flag; it walks as deep as its
+    deepest tree (leaves absorb the extra steps).
+    """
+    out, t, n = [], 0, len(depth)
+    while t < n:
+        end = t + 1
+        while end < n and end - t < size and as32[end] == as32[t]:
+            end += 1
+        out.append((t, end, int(depth[t:end].max()), int(as32[t])))
+        t = end
+    return np.array(out, dtype=np.int64).reshape(-1, 4)
+
+
 class Kernel:
     """Callable X -> log price from flattened tables; thread-parallel for large X."""
 
@@ -298,6 +314,7 @@ class Kernel:
 
         self.packed = packed
         self._args = self.packed.args()
+        self._groups = tree_groups(packed.as32, packed.depth, _kernel_jit.GROUP)
         self._one: Any = _kernel_jit.score_rows
         self._block: Any = _kernel_jit.score_blocks
         self.n_jobs = max(1, n_jobs)
@@ -311,7 +328,7 @@ class Kernel:
         n = X.shape[0]
         out = np.empty(n)
         if n < BLOCK_ROWS:
-            self._one(np.ascontiguousarray(X), 0, n, *self._args, out)
+            self._one(np.ascontiguousarray(X), 0, n, *self._args, out, self._groups)
             return out
         if n < PARALLEL_ROWS or self.n_jobs == 1:
             self._block(X, 0, n, *self._args, out)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
 
 from prices_predictor import __version__
-from prices_predictor.serving import errors
+from prices_predictor.serving import errors, fastpath
 from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.jsonlog import setup_json_logging
 from prices_predictor.serving.lifecycle import lifespan
@@ -65,5 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(r)
     web.mount_static(app)
+    single = next(r for r in predict.router.routes if getattr(r, "path", "") == fastpath.PATH)
+    app.add_middleware(fastpath.SinglePredictPath, service=app.state.service, route=single)
     app.add_middleware(ObservabilityMiddleware, metrics=m, max_body_bytes=s.max_body_bytes)
     return app

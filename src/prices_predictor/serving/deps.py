@@ -34,17 +34,22 @@ async def get_metrics(request: Request) -> Metrics:
 
 async def require_json(request: Request) -> None:
     ctype = request.headers.get("content-type", "")
-    if request.method == "POST" and "json" not in ctype.split(";")[0].lower():
-        raise HTTPException(
-            415,
-            detail=[
-                {
-                    "field": "content-type",
-                    "rule": "application/json",
-                    "message": f"expected application/json, got '{ctype}'",
-                }
-            ],
-        )
+    if request.method == "POST" and not is_json(ctype):
+        raise HTTPException(415, detail=not_json_detail(ctype))
+
+
+def is_json(content_type: str) -> bool:
+    return "json" in content_type.split(";")[0].lower()
+
+
+def not_json_detail(content_type: str) -> list[dict[str, str]]:
+    return [
+        {
+            "field": "content-type",
+            "rule": "application/json",
+            "message": f"expected application/json, got '{content_type}'",
+        }
+    ]
 
 
 async def require_admin(request: Request) -> None:

@@ -46,18 +46,34 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         items = _items(exc.errors())
-        for it in items:
-            metrics.validation_errors.labels(it["field"].split(".")[-1]).inc()
+        count_rejected(metrics, items)
         return JSONResponse({"detail": items}, status_code=422)
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:
-        for it in exc.items:
-            metrics.validation_errors.labels(it["field"].split(".")[-1]).inc()
+        count_rejected(metrics, exc.items)
         return JSONResponse({"detail": exc.items}, status_code=422)
 
     @app.exception_handler(NotReady)
     async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"model not ready: {exc}"}, status_code=503, headers={"Retry-After": "5"}
-        )
+        return JSONResponse(not_ready_body(exc), status_code=503, headers=NOT_READY_HEADERS)
+
+
+NOT_READY_HEADERS = {"Retry-After": "5"}
+
+
+def not_ready_body(exc: NotReady) -> dict[str, str]:
+    return {"detail": f"model not ready: {exc}"}
+
+
+def count_rejected(metrics: Metrics, items: list[dict[str, str]]) -> None:
+    """Rejected input counted by field: the field's name, never a client-chosen label."""
+    for it in items:
+        metrics.validation_errors.labels(_field_label(it)).inc()
+
+
+def _field_label(item: dict[str, str]) -> str:
+    if item["rule"] == "extra_forbidden":  # the name is whatever the client sent
+        return "unknown_field"
+    names = [p for p in item["field"].split(".") if not p.isdigit()]  # no row numbers
+    return names[-1] if names else "body"

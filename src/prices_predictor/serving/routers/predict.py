@@ -61,25 +61,39 @@ def _prediction(scored: Any, i: int, coverage: float) -> Prediction:
 )
 async def predict(request: Request) -> ORJSONResponse:
     """Price one house, with an 80% range and the list of imputed features."""
-    # The hot path, done by hand: pydantic parses and validates the raw JSON in one pass
-    # (FastAPI would json.loads it first), and the response is built from validated numbers.
-    # The request body and PredictResponse are documented above; the fuzz test checks both.
+    # Served by serving/fastpath.py ahead of FastAPI's router; this route documents the
+    # endpoint (request body and PredictResponse, checked by the fuzz test) and serves it in
+    # an app built without the fast path.
+    body, version = predict_one(
+        request.app.state.service,
+        await request.body(),
+        request.scope["state"],
+        client_id(request),
+    )
+    return ORJSONResponse(body, headers={"X-Model-Version": version})
+
+
+def predict_one(
+    service: PredictionService, raw: bytes, state: dict[str, Any], client: str | None
+) -> tuple[dict[str, Any], str]:
+    """Validate one house from its raw JSON, score it, log it: (response body, model version).
+
+    Pydantic parses and validates the raw JSON in one pass, and the response is built by hand
+    from validated numbers: this is the hot path.
+    """
     t0 = time.perf_counter()
     try:
-        house = HouseFeatures.model_validate_json(await request.body())
+        house = HouseFeatures.model_validate_json(raw)
     except ValidationError as exc:
         raise InputError.from_validation(exc) from None
-    service: PredictionService = request.app.state.service
-    rid: str = request.scope["state"]["request_id"]
-    client = client_id(request)
+    rid: str = state["request_id"]
     variant = service.choose(client)
     m = service.model(variant)
     rows = [to_row(house)]
     scored = service.score(m, rows, variant)
-    st = request.scope["state"]
-    st["model_version"], st["n_rows"] = m.version, 1
+    state["model_version"], state["n_rows"] = m.version, 1
     if service.settings.log_payloads:
-        st["payload"] = rows
+        state["payload"] = rows
     service.log_predictions(
         m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000, client
     )
@@ -98,7 +112,7 @@ async def predict(request: Request) -> ORJSONResponse:
         "model_version": m.version,
         "model": {"name": m.name, "version": m.version, "alias": m.alias, "variant": variant},
     }
-    return ORJSONResponse(body, headers={"X-Model-Version": m.version})
+    return body, m.version
 
 
 @router.post("/v1/predict/batch", response_model=BatchResponse, responses=ERRORS)
@@ -164,7 +178,11 @@ async def invocations(
 
 def client_id(request: Request) -> str | None:
     """Sticky identity: the X-Client-ID header, else the page's cookie."""
-    cid = request.headers.get("x-client-id") or request.cookies.get("pp_client")
+    return sticky_id(request.headers.get("x-client-id"), request.cookies.get("pp_client"))
+
+
+def sticky_id(header: str | None, cookie: str | None) -> str | None:
+    cid = header or cookie
     return cid[:128] if cid else None
 
 
