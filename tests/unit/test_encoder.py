@@ -152,3 +152,23 @@ def test_categorical_dtype_columns_encode_like_strings(
     want = small_ames.copy()
     want.loc[want.index[:5], "Neighborhood"] = None
     np.testing.assert_array_equal(enc.transform(as_category), enc.transform(want))
+
+
+def test_missing_features_names_absent_and_null_values(enc: FeatureEncoder) -> None:
+    from prices_predictor.data import schema
+
+    present = {
+        "Gr Liv Area": 0,  # zero and empty text are values, not missing
+        "Alley": "",
+        "Overall Qual": np.int64(5),
+        "Lot Area": np.float64(8000.0),
+    }
+    nulls = {
+        "Pool QC": None,
+        "Lot Frontage": float("nan"),
+        "Mas Vnr Area": np.float64("nan"),
+        "Fence": pd.NA,
+    }
+    got = enc.missing_features({**present, **nulls})
+    assert set(got) == set(schema.FEATURES) - set(present)
+    assert got == [c for c in schema.FEATURES if c in got]  # schema order

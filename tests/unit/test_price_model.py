@@ -70,3 +70,18 @@ def test_a_pickle_from_before_the_kernel_still_loads_and_scores(small_ames: pd.D
     )
     again = pickle.loads(pickle.dumps(old))
     assert again.__dict__["_packed"] is not None  # saved again, it carries the tables
+
+
+def test_a_pickle_from_before_the_ridge_clip_scores_as_it_did(small_ames: pd.DataFrame) -> None:
+    """Models saved before the Ridge clipped to its training range keep their predictions."""
+    import dataclasses
+
+    model = _blend(small_ames)
+    rows = small_ames.head(10).assign(**{"Gr Liv Area": 50_000})
+    skew = model.regressor.members[0][1].steps[0][1]
+    del skew.lo_, skew.hi_  # as unpickled from such a model
+    old = pickle.loads(pickle.dumps(model))
+    want = old.regressor.predict(old.encoder.transform(rows))
+    old._packed = dataclasses.replace(old._packed, lo=None, hi=None)
+    old.__dict__.pop("_fast", None)
+    np.testing.assert_allclose(old.predict_log(rows), want, atol=2e-5)

@@ -90,8 +90,9 @@ def test_compiled_predict_equals_library_predict(name: str, tiny: pd.DataFrame) 
     big = np.repeat(X, PARALLEL_ROWS // len(X) + 1, axis=0)  # the multi-threaded branch too
     fast = compile_regressor(model.regressor)
     assert isinstance(fast, Kernel)
+    outside = np.vstack([X * 3 + 100, -X - 5])  # beyond the training range both ways
     # the trees are summed in float64 where XGBoost sums float32: ~1e-6 in log price
-    for M in (X[:1], X[: BLOCK_ROWS + 3], X, np.asfortranarray(X), big):
+    for M in (X[:1], X[: BLOCK_ROWS + 3], X, np.asfortranarray(X), big, outside):
         np.testing.assert_allclose(fast(M), model.regressor.predict(M), rtol=0, atol=2e-5)
 
 
@@ -129,13 +130,18 @@ def test_kernel_python_source_agrees_with_its_compiled_form(tiny: pd.DataFrame) 
     kernel = compile_regressor(model.regressor)
     args = kernel._args  # type: ignore[attr-defined]
     want = model.regressor.predict(X)
+    X = np.vstack([X, X * 3 + 100])  # past the linear part's training range too
+    want = model.regressor.predict(X)
     for func, extra in ((jit.score_rows, (kernel._groups,)), (jit.score_blocks, ())):  # type: ignore[attr-defined]
         out = np.empty(len(X))
         func.py_func(X, 0, len(X), *args, out, *extra)
         np.testing.assert_allclose(out, want, atol=2e-5)
-    assert jit._linear.py_func(X[0], 1.0, np.ones(X.shape[1]), np.zeros(X.shape[1], bool)) == (
+    n, inf = X.shape[1], np.full(X.shape[1], np.inf)
+    assert jit._linear.py_func(X[0], 1.0, np.ones(n), np.zeros(n, bool), -inf, inf) == (
         pytest.approx(1.0 + X[0].sum())
     )
+    capped = jit._linear.py_func(X[0] + 1, 0.0, np.ones(n), np.zeros(n, bool), -inf, X[0])
+    assert capped == pytest.approx(X[0].sum())
 
 
 def test_warm_cache_fills_the_numba_cache(tmp_path: Path) -> None:
@@ -149,3 +155,23 @@ def test_warm_cache_fills_the_numba_cache(tmp_path: Path) -> None:
     )
     cached = {p.name.split(".")[1].split("-")[0] for p in (tmp_path / "nc").rglob("*.nbi")}
     assert {"score_rows", "score_blocks"} <= cached
+
+
+def test_ridge_does_not_extrapolate_past_the_training_range(tiny: pd.DataFrame) -> None:
+    from prices_predictor.models.fast import library_predict
+
+    model = fit_price_model(tiny, "linear", default_params(), folds=2, n_jobs=1).model
+    biggest = float(tiny["Gr Liv Area"].max())
+    house = tiny.drop(columns=["SalePrice"]).iloc[[0]].reset_index(drop=True)
+    sizes = [biggest / 2, biggest, biggest * 10, biggest * 100]
+    rows = pd.concat([house.assign(**{"Gr Liv Area": a}) for a in sizes], ignore_index=True)
+    price = model.predict_log(rows)
+    assert price[0] < price[1] <= price[2]  # inside the range, area still counts
+    # past the range of every column it feeds (area, total SF, quality x area): flat
+    assert price[2] == pytest.approx(price[3], abs=1e-12)
+    X = model.encoder.transform(rows)
+    np.testing.assert_allclose(library_predict(model.regressor)(X), price, atol=1e-9)
+    unclipped = fit_price_model(
+        tiny, "linear", {**default_params(), "linear": {"clip": False}}, folds=2, n_jobs=1
+    ).model
+    assert unclipped.predict_log(rows)[3] > unclipped.predict_log(rows)[2] + 0.1  # what clip stops

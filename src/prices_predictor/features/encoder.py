@@ -247,8 +247,13 @@ class FeatureEncoder:
 
     def missing_features(self, row: Mapping[str, Any]) -> list[str]:
         """Names of schema features absent or null in one input row."""
-        get = row.get
-        return [c for c in schema.FEATURES if (v := get(c)) is None or _is_missing(v)]
+        get, na = row.get, pd.NA
+        # _is_missing inlined: runs for every API request
+        return [
+            c
+            for c in schema.FEATURES
+            if (v := get(c)) is None or v is na or (isinstance(v, float) and v != v)
+        ]
 
 
 def _engineered(num: dict[str, Any]) -> list[Any]:

@@ -16,10 +16,17 @@ GROUP = 16
 
 
 @njit(cache=True, nogil=True)  # type: ignore[misc]
-def _linear(x: np.ndarray, intercept: float, coef: np.ndarray, is_log: np.ndarray) -> float:
+def _linear(
+    x: np.ndarray,
+    intercept: float,
+    coef: np.ndarray,
+    is_log: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> float:
     s = intercept
     for j in range(x.shape[0]):
-        v = x[j]
+        v = min(max(x[j], lo[j]), hi[j])
         if is_log[j]:
             v = np.log1p(v if v > 0.0 else 0.0)
         s += coef[j] * v
@@ -35,6 +42,8 @@ def score_rows(
     intercept: float,
     coef: np.ndarray,
     is_log: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
     feature: np.ndarray,
     threshold: np.ndarray,
     children: np.ndarray,
@@ -56,7 +65,7 @@ def score_rows(
         x = X[i]
         for j in range(nf):
             x32[j] = np.float64(np.float32(x[j]))
-        s = _linear(x, intercept, coef, is_log)
+        s = _linear(x, intercept, coef, is_log, lo, hi)
         for g in range(groups.shape[0]):
             a, b, d = groups[g, 0], groups[g, 1], groups[g, 2]
             xs = x32 if groups[g, 3] else x
@@ -79,6 +88,8 @@ def score_blocks(
     intercept: float,
     coef: np.ndarray,
     is_log: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
     feature: np.ndarray,
     threshold: np.ndarray,
     children: np.ndarray,
@@ -106,7 +117,7 @@ def score_blocks(
                 x64[r, j] = v
                 x32[r, j] = np.float64(np.float32(v))
         for r in range(nb):
-            acc[r] = _linear(x64[r], intercept, coef, is_log)
+            acc[r] = _linear(x64[r], intercept, coef, is_log, lo, hi)
         for t in range(roots.shape[0]):
             xs = x32 if as32[t] else x64
             for r in range(nb):

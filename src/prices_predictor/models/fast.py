@@ -8,7 +8,7 @@ with one thread for small inputs and every core for large ones.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.linear_model import Ridge
@@ -82,8 +82,19 @@ def _is_linear(reg: Any) -> bool:
     ]
 
 
-def linear_parts(est: Any) -> tuple[np.ndarray, float, np.ndarray] | None:
-    """(coef, intercept, log columns) with the scaler folded in; None if not our Ridge."""
+class LinearParts(NamedTuple):
+    """Our Ridge pipeline as ``coef @ t(x) + intercept``, the scaler folded in, where ``t``
+    clips x to [lo, hi] and takes log1p of the columns in ``log_cols``."""
+
+    coef: np.ndarray
+    intercept: float
+    log_cols: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def linear_parts(est: Any) -> LinearParts | None:
+    """Our Ridge pipeline's parts; None if ``est`` is not one."""
     if not _is_linear(est):
         return None
     skew: SkewLog = est.steps[0][1]
@@ -92,16 +103,16 @@ def linear_parts(est: Any) -> tuple[np.ndarray, float, np.ndarray] | None:
     scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_) if scaler.scale_ is not None else 1.0
     coef = ridge.coef_ / scale
     intercept = float(ridge.intercept_ - np.dot(scaler.mean_, coef))
-    return coef, intercept, skew.columns_
+    return LinearParts(coef, intercept, skew.columns_, *skew.bounds(len(coef)))
 
 
 def _linear(pipe: Pipeline) -> Predict:
     parts = linear_parts(pipe)
     assert parts is not None
-    coef, intercept, cols = parts
+    coef, intercept, cols, lo, hi = parts
 
     def linear(X: np.ndarray) -> np.ndarray:
-        Z = X.copy()
+        Z = np.clip(X, lo, hi)
         Z[:, cols] = np.log1p(np.clip(Z[:, cols], 0, None))
         return np.asarray(Z @ coef + intercept, dtype=np.float64)
 

@@ -41,6 +41,8 @@ class Tables:
     intercept: float = 0.0
     coef: np.ndarray = field(init=False)
     log_cols: np.ndarray | None = None  # None until a linear member is added
+    lo: np.ndarray = field(init=False)  # the linear part's input range
+    hi: np.ndarray = field(init=False)
     feature: list[np.ndarray] = field(default_factory=list)
     threshold: list[np.ndarray] = field(default_factory=list)
     left: list[np.ndarray] = field(default_factory=list)
@@ -53,6 +55,8 @@ class Tables:
 
     def __post_init__(self) -> None:
         self.coef = np.zeros(self.n_features)
+        self.lo = np.full(self.n_features, -np.inf)
+        self.hi = np.full(self.n_features, np.inf)
 
     def add_tree(
         self,
@@ -111,6 +115,8 @@ class Tables:
             intercept=self.intercept,
             coef=np.ascontiguousarray(self.coef, dtype=np.float64),
             is_log=is_log,
+            lo=np.ascontiguousarray(self.lo, dtype=np.float64),
+            hi=np.ascontiguousarray(self.hi, dtype=np.float64),
             feature=np.concatenate([cat(self.feature, np.int32), np.zeros(nl, np.int32)]),
             threshold=np.concatenate([cat(self.threshold, np.float64), np.full(nl, np.inf)]),
             children=np.ascontiguousarray(children, dtype=np.int32),
@@ -150,12 +156,17 @@ class Packed:
     depth: np.ndarray
     as32: np.ndarray
     first_leaf: int
+    lo: np.ndarray | None = None  # None in models saved before the linear part was clipped
+    hi: np.ndarray | None = None
 
     def args(self) -> tuple[Any, ...]:
+        inf = np.full(self.n_features, np.inf)
         return (
             self.intercept,
             self.coef,
             self.is_log,
+            -inf if self.lo is None else self.lo,
+            inf if self.hi is None else self.hi,
             self.feature,
             self.threshold,
             self.children,
@@ -193,12 +204,16 @@ def _add(t: Tables, est: Any, w: float) -> None:
 
     lin = linear_parts(est)
     if lin is not None:
-        coef, intercept, cols = lin
-        if t.log_cols is not None and not np.array_equal(cols, t.log_cols):
-            raise Unsupported("two linear members with different log columns")
-        t.coef = t.coef + w * coef
-        t.log_cols = np.asarray(cols, dtype=np.int64)
-        t.intercept += w * intercept
+        if t.log_cols is not None and not (
+            np.array_equal(lin.log_cols, t.log_cols)
+            and np.array_equal(lin.lo, t.lo)
+            and np.array_equal(lin.hi, t.hi)
+        ):
+            raise Unsupported("two linear members with different input transforms")
+        t.coef = t.coef + w * lin.coef
+        t.log_cols = np.asarray(lin.log_cols, dtype=np.int64)
+        t.lo, t.hi = lin.lo, lin.hi
+        t.intercept += w * lin.intercept
         return
     kind = type(est).__name__
     if kind == "XGBRegressor":
