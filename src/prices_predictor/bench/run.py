@@ -263,6 +263,10 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
         )
     finally:
         stop_process(proc, 30)
+    # every later start finds the kernel in PP_HOME's cache, filled as the Docker image does
+    subprocess.run(
+        [sys.executable, "-m", "prices_predictor.models.kernel"], env=ours_env, check=True
+    )
     for name, (cmd, senv, ready) in servers.items():
         port = free_port()
         proc = start([c.replace("{port}", str(port)) for c in cmd], senv, tmp / f"{name}.log")
