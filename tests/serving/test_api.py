@@ -82,6 +82,15 @@ def test_missing_key_features_warn(client: TestClient) -> None:
     assert "neighborhood" in body["imputed"]
 
 
+def test_values_outside_the_training_range_warn(client: TestClient) -> None:
+    huge = client.post("/v1/predict", json={**HOUSE, "gr_liv_area": 20_000}).json()
+    (warning,) = huge["warnings"]
+    assert warning.startswith("gr_liv_area=20000 is outside the training range [")
+    batch = client.post("/v1/predict/batch", json={"houses": [HOUSE, {**HOUSE, "lot_area": 1}]})
+    first, second = batch.json()["predictions"]
+    assert first["warnings"] == [] and "lot_area=1 is outside" in second["warnings"][0]
+
+
 def test_api_matches_the_mlflow_model(
     client: TestClient, bundle_dir: Path, small_ames: pd.DataFrame
 ) -> None:

@@ -61,6 +61,9 @@ def test_explain_endpoint_adds_up(client: TestClient, bundle_dir: Path) -> None:
     assert body["price"] == pytest.approx(predicted, rel=1e-4)
     gla = next(c for c in items if c["feature"] in ("Gr Liv Area", "qual_x_area", "total_sf"))
     assert gla["log_effect"] != 0
+    assert body["warnings"] == []
+    huge = client.post("/v1/explain", json={**house, "gr_liv_area": 20_000}).json()
+    assert "gr_liv_area=20000 is outside the training range" in huge["warnings"][0]
 
 
 def test_explain_png(client: TestClient) -> None:

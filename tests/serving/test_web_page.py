@@ -51,6 +51,13 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             err = page.locator("#f-overall_qual-err")
             expect(err).to_contain_text("less than or equal to 10", timeout=10_000)
             assert page.get_attribute("#f-overall_qual", "aria-invalid") == "true"
+            # a house bigger than any in training: priced, with the warning shown
+            page.fill("#f-overall_qual", "8")
+            page.fill("#f-gr_liv_area", "20000")
+            page.click("#submit")
+            expect(page.locator("#warnings")).to_contain_text(
+                "gr_liv_area=20000 is outside the training range", timeout=30_000
+            )
             # the model card tab, by keyboard
             page.focus("#tab-estimate")
             page.keyboard.press("ArrowRight")

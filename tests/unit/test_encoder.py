@@ -172,3 +172,20 @@ def test_missing_features_names_absent_and_null_values(enc: FeatureEncoder) -> N
     got = enc.missing_features({**present, **nulls})
     assert set(got) == set(schema.FEATURES) - set(present)
     assert got == [c for c in schema.FEATURES if c in got]  # schema order
+
+
+def test_out_of_range_names_numbers_training_never_saw(
+    enc: FeatureEncoder, small_ames: pd.DataFrame
+) -> None:
+    import pickle
+
+    top = float(small_ames["Gr Liv Area"].max())
+    assert enc.ranges["Gr Liv Area"] == (float(small_ames["Gr Liv Area"].min()), top)
+    assert enc.out_of_range({"Gr Liv Area": top, "Neighborhood": "NAmes"}) == []
+    got = enc.out_of_range({"Gr Liv Area": top + 1, "Lot Area": -5, "Overall Qual": float("nan")})
+    assert {c for c, *_ in got} == {"Lot Area", "Gr Liv Area"}  # NaN is missing, not out
+    assert ("Gr Liv Area", top + 1, enc.ranges["Gr Liv Area"][0], top) in got
+    state = {k: v for k, v in enc.__getstate__().items() if k != "ranges"}
+    old = pickle.loads(pickle.dumps(enc))
+    old.__setstate__(state)  # an encoder saved before ranges were kept: no warnings
+    assert old.out_of_range({"Gr Liv Area": top * 10}) == []

@@ -67,6 +67,7 @@ class FeatureEncoder:
     present_modes: dict[str, str] = field(default_factory=dict)
     levels: dict[str, list[str]] = field(default_factory=dict)
     feature_names: list[str] = field(default_factory=list)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # seen in training
     fitted: bool = False
 
     # ---- fitting -------------------------------------------------------------------
@@ -77,6 +78,9 @@ class FeatureEncoder:
             v = _zero_fill(col, _numeric(cols.get(col), len(df)))
             med = float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
             self.medians[col] = med
+            finite = v[np.isfinite(v)]
+            if len(finite):
+                self.ranges[col] = (float(finite.min()), float(finite.max()))
         hood = _Distinct.of(cols.get("Neighborhood"), len(df)).values()
         front = _numeric(cols.get("Lot Frontage"), len(df))
         frame = pd.DataFrame({"h": hood, "f": front}).dropna()
@@ -133,6 +137,7 @@ class FeatureEncoder:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("present_modes", {})  # encoders pickled before presence-aware imputation
+        state.setdefault("ranges", {})  # ... and before training ranges were kept
         self.__dict__.update(state)
         if self.fitted:
             self._build_lookups()
@@ -244,6 +249,15 @@ class FeatureEncoder:
             elif code >= 0:
                 vals[offset + code] = 1.0
         return vals
+
+    def out_of_range(self, row: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
+        """(column, value, training min, training max) for numbers outside what training saw."""
+        get: Any = row.get  # values are Any; only numbers get compared
+        return [
+            (c, float(v), lo, hi)
+            for c, (lo, hi) in self.ranges.items()
+            if type(v := get(c)) in _NUMBER and (v < lo or v > hi)
+        ]
 
     def missing_features(self, row: Mapping[str, Any]) -> list[str]:
         """Names of schema features absent or null in one input row."""
@@ -373,6 +387,9 @@ def _cat_value(v: Any) -> str | None:
     if isinstance(v, (np.integer, np.floating)):
         return _cat_value(v.item())
     return str(v).strip()
+
+
+_NUMBER = frozenset({int, float, np.float64, np.float32, np.int64, np.int32})
 
 
 def _is_missing(v: Any) -> bool:

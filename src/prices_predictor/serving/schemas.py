@@ -170,3 +170,4 @@ class ExplainResponse(BaseModel):
         description="Sorted by |effect|; the last item sums all other features."
     )
     imputed: list[str]
+    warnings: list[str] = Field(default_factory=list)

@@ -116,8 +116,9 @@ class PredictionService:
         log_price = self._predict_log_cached(m, rows)
         low, high = m.model.price_range(log_price)
         price = np.expm1(log_price)
-        imputed = [[KEY_SNAKE[c] for c in m.model.encoder.missing_features(r)] for r in rows]
-        warnings = [_key_warnings(r) for r in rows]
+        enc = m.model.encoder
+        imputed = [[KEY_SNAKE[c] for c in enc.missing_features(r)] for r in rows]
+        warnings = [row_warnings(enc, r) for r in rows]
         series = self.metrics.variant(variant)
         series.rows.inc(len(rows))
         for p in price[:1000]:
@@ -169,6 +170,15 @@ class PredictionService:
                 for i, r in enumerate(rows)
             ]
         )
+
+
+def row_warnings(encoder: Any, row: dict[str, Any]) -> list[str]:
+    """Missing key features, and numbers outside what the model was trained on."""
+    return _key_warnings(row) + [
+        f"{KEY_SNAKE[c]}={v:g} is outside the training range [{lo:g}, {hi:g}]: "
+        "the model prices it as the nearest houses it has seen"
+        for c, v, lo, hi in encoder.out_of_range(row)
+    ]
 
 
 def _key_warnings(row: dict[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ from prices_predictor.serving.schemas import (
     ModelRef,
     to_row,
 )
-from prices_predictor.serving.service import KEY_SNAKE
+from prices_predictor.serving.service import KEY_SNAKE, row_warnings
 
 router = APIRouter(tags=["explain"], dependencies=[JsonBody])
 OTHERS = "all other features"
@@ -95,4 +95,5 @@ async def explain(
         prediction_log=pred,
         contributions=items,
         imputed=[KEY_SNAKE[c] for c in m.model.encoder.missing_features(row)],
+        warnings=row_warnings(m.model.encoder, row),
     )

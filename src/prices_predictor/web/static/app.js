@@ -119,8 +119,9 @@ async function submit(ev) {
     document.getElementById("range").textContent = `${fmt(data.price_low)} – ${fmt(data.price_high)}`;
     document.getElementById("model-version").textContent = `${data.model.name} v${data.model.version}`;
     document.getElementById("base-price").textContent = fmt(data.base_price);
-    document.getElementById("warnings").textContent = data.imputed.length
-      ? `${data.imputed.length} features not given were imputed by the model.` : "";
+    const notes = data.imputed.length
+      ? [`${data.imputed.length} features not given were imputed by the model.`] : [];
+    document.getElementById("warnings").textContent = notes.concat(data.warnings || []).join(" ");
     bars(document.getElementById("chart"), data.contributions, "dollar_effect",
          (c) => (c.dollar_effect >= 0 ? "+" : "−") + fmt(Math.abs(c.dollar_effect)).slice(0));
   } catch (e) {
