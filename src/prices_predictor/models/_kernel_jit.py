@@ -3,8 +3,9 @@
 Node ``n`` is the record ``nodes[n]`` (``kernel.NODE``: threshold, feature, left, right in
 24 bytes, so a step reads one cache line): it goes right when the value of its feature is
 greater than its threshold, else left. Nodes from ``first_leaf`` on are leaves that point to
-themselves (threshold +inf), so a walk of ``depth[t]`` steps always ends on the leaf,
-whatever its depth: that lets blocks of rows walk a tree in lock step.
+themselves both ways, so a walk of ``depth[t]`` steps always ends on the leaf, whatever its
+depth: that lets blocks of rows walk a tree in lock step. A leaf's threshold field holds its
+value (its comparison leads to itself either way), read from the line the walk just loaded.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ def score_rows(
     lo: np.ndarray,
     hi: np.ndarray,
     nodes: np.ndarray,
-    value: np.ndarray,
     roots: np.ndarray,
     depth: np.ndarray,
     as32: np.ndarray,
@@ -75,7 +75,7 @@ def score_rows(
                     nd = nodes[node[k]]
                     node[k] = nd["right"] if xs[nd["feature"]] > nd["threshold"] else nd["left"]
             for k in range(b - a):
-                s += value[node[k]]
+                s += nodes[node[k]]["threshold"]
         out[i] = s
 
 
@@ -90,7 +90,6 @@ def score_blocks(
     lo: np.ndarray,
     hi: np.ndarray,
     nodes: np.ndarray,
-    value: np.ndarray,
     roots: np.ndarray,
     depth: np.ndarray,
     as32: np.ndarray,
@@ -124,6 +123,6 @@ def score_blocks(
                     nd = nodes[node[r]]
                     node[r] = nd["right"] if xs[r, nd["feature"]] > nd["threshold"] else nd["left"]
             for r in range(nb):
-                acc[r] += value[node[r]]
+                acc[r] += nodes[node[r]]["threshold"]
         for r in range(nb):
             out[b0 + r] = acc[r]

@@ -163,9 +163,11 @@ class Packed:
     hi: np.ndarray | None = None
 
     def nodes(self) -> np.ndarray:
-        """The node table as records (one cache line per step instead of three arrays)."""
+        """The node table as records (one cache line per step instead of three arrays);
+        leaves carry their value in the threshold field (see ``_kernel_jit``)."""
         out = np.empty(len(self.feature), dtype=NODE)
         out["threshold"] = self.threshold
+        out["threshold"][self.first_leaf :] = self.value[self.first_leaf :]
         out["feature"] = self.feature
         out["left"] = self.children[:, 0]
         out["right"] = self.children[:, 1]
@@ -180,7 +182,6 @@ class Packed:
             -inf if self.lo is None else self.lo,
             inf if self.hi is None else self.hi,
             self.nodes(),
-            self.value,
             self.roots,
             self.depth,
             self.as32,

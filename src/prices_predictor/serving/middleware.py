@@ -102,6 +102,8 @@ class ObservabilityMiddleware:
                 self._series[key] = series
         series[0].inc()
         series[1].observe(elapsed)
+        if not log.isEnabledFor(logging.INFO):
+            return
         st: dict[str, Any] = scope.get("state", {})
         extra = {
             "request_id": rid,
