@@ -1,11 +1,12 @@
 """Score a blend of Ridge + tree ensembles with one compiled (numba) kernel.
 
-Every supported member is flattened into arrays when the model is saved: the Ridge becomes folded
-coefficients, the trees of XGBoost, LightGBM and scikit-learn forests one node table with
-blend weights folded into the leaves. Each row then costs one pass over plain arrays,
-without the per-call overhead of three libraries. Split semantics follow each library
-("go right when v > t", where v is the feature as float32 for XGBoost and scikit-learn);
-the sum is taken in float64, so results match the libraries to ~1e-6 in log price.
+Every supported member is flattened into arrays when the model is saved: the Ridge becomes
+folded coefficients and its inputs' training range, the trees of XGBoost, LightGBM and
+scikit-learn forests one node table with blend weights folded into the leaves. Each row then
+costs one pass over plain arrays, without the per-call overhead of three libraries. Split
+semantics follow each library ("go right when v > t", where v is the feature as float32 for
+XGBoost and scikit-learn); the sum is taken in float64, so results match the libraries to
+~1e-6 in log price.
 Inputs are finite by construction (the encoder imputes every missing or infinite value), so
 the libraries' missing-value directions never come into play.
 """
