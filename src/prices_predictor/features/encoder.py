@@ -76,9 +76,8 @@ class FeatureEncoder:
         cols = _columns(df, len(df))
         for col in schema.NUMERIC:
             v = _zero_fill(col, _numeric(cols.get(col), len(df)))
-            med = float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
-            self.medians[col] = med
             finite = v[np.isfinite(v)]
+            self.medians[col] = float(np.nanmedian(v)) if len(finite) else 0.0
             if len(finite):
                 self.ranges[col] = (float(finite.min()), float(finite.max()))
         hood = _Distinct.of(cols.get("Neighborhood"), len(df)).values()

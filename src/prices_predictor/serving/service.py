@@ -8,7 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -116,9 +116,9 @@ class PredictionService:
         log_price = self._predict_log_cached(m, rows)
         low, high = m.model.price_range(log_price)
         price = np.expm1(log_price)
-        enc = m.model.encoder
-        imputed = [[KEY_SNAKE[c] for c in enc.missing_features(r)] for r in rows]
-        warnings = [row_warnings(enc, r) for r in rows]
+        notes = [row_notes(m.model.encoder, r) for r in rows]
+        imputed = [n.imputed for n in notes]
+        warnings = [n.warnings for n in notes]
         series = self.metrics.variant(variant)
         series.rows.inc(len(rows))
         for p in price[:1000]:
@@ -172,17 +172,24 @@ class PredictionService:
         )
 
 
-def row_warnings(encoder: Any, row: dict[str, Any]) -> list[str]:
-    """Missing key features, and numbers outside what the model was trained on."""
-    return _key_warnings(row) + [
+class RowNotes(NamedTuple):
+    imputed: list[str]  # snake_case names of the features the model imputed
+    warnings: list[str]
+
+
+def row_notes(encoder: Any, row: dict[str, Any]) -> RowNotes:
+    """What a response says about one row: imputed features, and warnings for missing key
+    features and for numbers outside what the model was trained on."""
+    missing = encoder.missing_features(row)
+    warnings = []
+    key = [KEY_SNAKE[c] for c in schema.KEY_FEATURES if c in missing]
+    if key:
+        warnings.append(
+            f"key feature(s) missing, imputed: {', '.join(key)}; the price is less reliable"
+        )
+    warnings += [
         f"{KEY_SNAKE[c]}={v:g} is outside the training range [{lo:g}, {hi:g}]: "
         "the model prices it as the nearest houses it has seen"
         for c, v, lo, hi in encoder.out_of_range(row)
     ]
-
-
-def _key_warnings(row: dict[str, Any]) -> list[str]:
-    missing = [KEY_SNAKE[c] for c in schema.KEY_FEATURES if row.get(c) is None]
-    if not missing:
-        return []
-    return [f"key feature(s) missing, imputed: {', '.join(missing)}; the price is less reliable"]
+    return RowNotes([KEY_SNAKE[c] for c in missing], warnings)

@@ -18,7 +18,7 @@ from prices_predictor.serving.schemas import (
     ModelRef,
     to_row,
 )
-from prices_predictor.serving.service import KEY_SNAKE, row_warnings
+from prices_predictor.serving.service import row_notes
 
 router = APIRouter(tags=["explain"], dependencies=[JsonBody])
 OTHERS = "all other features"
@@ -84,6 +84,7 @@ async def explain(
         )
         return Response(png, media_type="image/png", headers={"X-Model-Version": m.version})
     low, high = m.model.price_range(np.array([pred]))
+    notes = row_notes(m.model.encoder, row)
     return ExplainResponse(
         request_id=rid,
         model=ModelRef(name=m.name, version=m.version, alias=m.alias, variant=CHAMPION),
@@ -94,6 +95,6 @@ async def explain(
         base_value_log=base,
         prediction_log=pred,
         contributions=items,
-        imputed=[KEY_SNAKE[c] for c in m.model.encoder.missing_features(row)],
-        warnings=row_warnings(m.model.encoder, row),
+        imputed=notes.imputed,
+        warnings=notes.warnings,
     )
