@@ -23,11 +23,11 @@ from prices_predictor.serving.errors import (
     count_rejected,
     not_ready_body,
 )
+from prices_predictor.serving.middleware import send_json
 from prices_predictor.serving.routers.predict import predict_one, sticky_id
 from prices_predictor.serving.service import NotReady, PredictionService
 
 PATH = "/v1/predict"
-JSON = (b"content-type", b"application/json")
 
 
 class SinglePredictPath:
@@ -84,12 +84,4 @@ async def _body(receive: Receive) -> bytes:
 async def _send(
     send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    data = orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [JSON, (b"content-length", str(len(data)).encode()), *(headers or ())],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
+    await send_json(send, status, orjson.dumps(body), headers)

@@ -129,14 +129,21 @@ async def _too_large(send: Send, rid: str, limit: int) -> None:
         + str(limit).encode()
         + b' bytes"}]}'
     )
+    await send_json(send, 413, body, [(b"x-request-id", rid.encode())])
+
+
+async def send_json(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A whole JSON response straight to the ASGI server."""
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", rid.encode()),
+                *(headers or ()),
             ],
         }
     )
