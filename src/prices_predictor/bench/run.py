@@ -42,13 +42,7 @@ def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[by
 
 
 def wrk(url: str, body: str, conns: int, tmp: Path) -> dict[str, float]:
-    script = tmp / "post.lua"
-    (tmp / "body.json").write_text(body)
-    script.write_text(
-        'local f = io.open("' + str(tmp / "body.json") + '", "r")\n'
-        'wrk.method = "POST"\nwrk.body = f:read("*a")\nf:close()\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-    )
+    script = post_script(tmp, body)
     out = subprocess.run(
         [
             "wrk",
@@ -280,7 +274,7 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
                 path, body = bodies[(name, n_rows)]
                 url = f"http://127.0.0.1:{port}{path}"
                 subprocess.run(
-                    ["wrk", "-t1", "-c1", "-d1s", "-s", str(_lua(tmp, body)), url],
+                    ["wrk", "-t1", "-c1", "-d1s", "-s", str(post_script(tmp, body)), url],
                     capture_output=True,
                     timeout=60,
                 )  # warm-up
@@ -295,11 +289,12 @@ def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict
     return results
 
 
-def _lua(tmp: Path, body: str) -> Path:
-    (tmp / "warm.json").write_text(body)
-    p = tmp / "warm.lua"
+def post_script(tmp: Path, body: str) -> Path:
+    """A wrk Lua script that POSTs ``body`` as JSON."""
+    (tmp / "body.json").write_text(body)
+    p = tmp / "post.lua"
     p.write_text(
-        f'local f = io.open("{tmp / "warm.json"}", "r")\nwrk.method = "POST"\n'
+        f'local f = io.open("{tmp / "body.json"}", "r")\nwrk.method = "POST"\n'
         'wrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n'
     )
     return p
