@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import subprocess
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+import pytest
 
+from prices_predictor.models import price_model
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.models.registry import default_params
 from prices_predictor.models.train import fit_price_model
@@ -85,3 +88,37 @@ def test_a_pickle_from_before_the_ridge_clip_scores_as_it_did(small_ames: pd.Dat
     old._packed = dataclasses.replace(old._packed, lo=None, hi=None)
     old.__dict__.pop("_fast", None)
     np.testing.assert_allclose(old.predict_log(rows), want, atol=2e-5)
+
+
+def test_a_large_batch_is_scored_in_pipelined_slices_with_the_same_numbers(
+    small_ames: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _blend(small_ames)
+    rows = small_ames.sample(300, replace=True, random_state=0).reset_index(drop=True)
+    want = model.predict_log_encoded(model.encoder.transform(rows))
+    monkeypatch.setattr(price_model, "PIPELINE_ROWS", 100)
+    monkeypatch.setattr(price_model, "SLICE_ROWS", 16)
+    monkeypatch.setattr(price_model, "CHUNK_ROWS", 40)  # 8 slices of 38 rows
+    seen: list[int] = []
+    score = model.predict_log_encoded
+
+    def counting(X: np.ndarray) -> np.ndarray:
+        seen.append(len(X))
+        return score(X)
+
+    monkeypatch.setattr(model, "predict_log_encoded", counting)
+    np.testing.assert_array_equal(model.predict_log(rows), want)
+    assert seen == [38] * 7 + [34]
+    records = json.loads(rows.to_json(orient="records"))
+    np.testing.assert_allclose(model.predict_log(records), want, atol=1e-12)
+
+    def failing(X: np.ndarray) -> np.ndarray:
+        if len(seen) == 3:
+            raise RuntimeError("slice 4 failed")
+        seen.append(len(X))
+        return score(X)
+
+    seen.clear()
+    monkeypatch.setattr(model, "predict_log_encoded", failing)
+    with pytest.raises(RuntimeError, match="slice 4 failed"):
+        model.predict_log(rows)

@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from prices_predictor.cli.output import console, fail, rows_table
-from prices_predictor.cli.runtime import prepare, settings, user_errors
+from prices_predictor.cli.runtime import served_model, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -44,20 +44,7 @@ def explain(
     from prices_predictor.models.explain import explain as explain_rows
     from prices_predictor.serving.routers.explain import contributions
 
-    with user_errors():
-        if s.model_uri:
-            from prices_predictor.deploy.bundle import load_bundle
-
-            model, manifest = load_bundle(Path(s.model_uri))
-            label = f"{manifest['name']} v{manifest['version']} (bundle)"
-        else:
-            prepare(s)
-            from prices_predictor.serving.holder import load_from_registry
-
-            loaded = load_from_registry(s, s.serve_alias)
-            if loaded is None:
-                raise fail(f"{s.model_name} has no '{s.serve_alias}' alias: train first")
-            model, label = loaded.model, f"{loaded.name} v{loaded.version} ({s.serve_alias})"
+    model, label = served_model(s)
     exp = explain_rows(model, [row])
     base, phi = float(exp.base[0]), exp.values[0]
     pred = base + float(phi.sum())

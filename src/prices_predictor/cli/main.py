@@ -8,6 +8,7 @@ from prices_predictor.cli import (
     ab_cmds,
     explain_cmds,
     monitor_cmds,
+    predict_cmds,
     registry_cmds,
     serve_cmds,
     train_cmds,
@@ -22,6 +23,7 @@ app = typer.Typer(
 train_cmds.register(app)
 registry_cmds.register(app)
 serve_cmds.register(app)
+predict_cmds.register(app)
 explain_cmds.register(app)
 monitor_cmds.register(app)
 ab_cmds.register(app)

@@ -7,10 +7,15 @@ import logging
 import os
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prices_predictor.cli.output import fail
 from prices_predictor.errors import UserError
 from prices_predictor.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from prices_predictor.models.price_model import PriceModel
 
 
 def settings() -> Settings:
@@ -53,3 +58,21 @@ def prepare(s: Settings, zenml: bool = False) -> None:
             from prices_predictor.zenml_env import configure_zenml
 
             configure_zenml(s)
+
+
+def served_model(s: Settings) -> tuple[PriceModel, str]:
+    """The model the server would serve (PP_MODEL_URI bundle, else the PP_SERVE_ALIAS version)
+    and a label for it."""
+    with user_errors():
+        if s.model_uri:
+            from prices_predictor.deploy.bundle import load_bundle
+
+            model, manifest = load_bundle(Path(s.model_uri))
+            return model, f"{manifest['name']} v{manifest['version']} (bundle)"
+        prepare(s)
+        from prices_predictor.serving.holder import load_from_registry
+
+        loaded = load_from_registry(s, s.serve_alias)
+    if loaded is None:
+        raise fail(f"{s.model_name} has no '{s.serve_alias}' alias: train first")
+    return loaded.model, f"{loaded.name} v{loaded.version} ({s.serve_alias})"

@@ -73,11 +73,17 @@ def _check(
         report.violations.append(Violation(rule, col, n, examples, hard))
 
 
-def validate(df: pd.DataFrame, target: str = "SalePrice", source: str = "data") -> ValidationReport:
-    """Check types and ranges; returns the report (raise with :func:`require_valid`)."""
+def validate(
+    df: pd.DataFrame, target: str | None = "SalePrice", source: str = "data"
+) -> ValidationReport:
+    """Check types and ranges; returns the report (raise with :func:`require_valid`).
+
+    ``target=None``: rows to be priced, whose price column (if any) is not checked.
+    """
     report = ValidationReport(rows=len(df))
     this_year = dt.date.today().year
-    numeric_cols = [c for c in (*schema.NUMERIC, target) if c in df.columns]
+    targets = [target] if target is not None else []
+    numeric_cols = [c for c in (*schema.NUMERIC, *targets) if c in df.columns]
     for col in numeric_cols:
         values = pd.to_numeric(df[col], errors="coerce")
         _check(report, df, col, values.isna() & df[col].notna(), "type: must be numeric", True)

@@ -31,6 +31,7 @@ NODE = np.dtype(
     [("threshold", "f8"), ("feature", "i4"), ("left", "i4"), ("right", "i4")], align=True
 )
 PARALLEL_ROWS = 2000
+PIECES_PER_JOB = 4
 
 
 class Unsupported(Exception):
@@ -363,7 +364,10 @@ class Kernel:
         with self._pool_lock:  # batch endpoints score from several threads
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.n_jobs, thread_name_prefix="pp-kernel")
-        bounds = np.linspace(0, n, self.n_jobs + 1).astype(int)
+        # more pieces than threads: a thread that shares its core (e.g. with a batch's encoder)
+        # finishes later, and the others take its remaining pieces instead of waiting
+        pieces = max(self.n_jobs, min(PIECES_PER_JOB * self.n_jobs, n // BLOCK_ROWS))
+        bounds = np.linspace(0, n, pieces + 1).astype(int)
         jobs = [
             self._pool.submit(self._block, X, int(a), int(b), *self._args, out)  # type: ignore[call-arg]
             for a, b in itertools.pairwise(bounds)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pickle
 import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,8 @@ import pandas as pd
 from prices_predictor.features.encoder import FeatureEncoder, Rows
 
 CHUNK_ROWS = 50_000
+PIPELINE_ROWS = 40_000  # from here a batch is encoded and scored in pipelined slices
+SLICE_ROWS = 10_000  # at least (encoding has ~2 ms of fixed cost per call)
 _UNPICKLE_LOCK = threading.Lock()
 
 
@@ -36,17 +40,30 @@ class PriceModel:
 
     def predict_log(self, rows: Rows) -> np.ndarray:
         n = len(rows)
-        if n <= CHUNK_ROWS:
+        if n < PIPELINE_ROWS:
             return self.predict_log_encoded(self.encoder.transform(rows))
-        # in slices: the encoded matrix of a million rows would be ~2 GB and cache-cold
+        # In slices, and pipelined: encoding holds the GIL on one core while the kernel scores
+        # the previous slice on every core without it. Slices also keep the encoded matrix
+        # small (a million rows would be ~2 GB, cache-cold).
+        size = min(CHUNK_ROWS, max(SLICE_ROWS, -(-n // 8)))  # ~8 slices, within bounds
         out = np.empty(n)
-        for a in range(0, n, CHUNK_ROWS):
-            part = (
-                rows.iloc[a : a + CHUNK_ROWS]
-                if isinstance(rows, pd.DataFrame)
-                else rows[a : a + CHUNK_ROWS]
-            )
-            out[a : a + CHUNK_ROWS] = self.predict_log_encoded(self.encoder.transform(part))
+
+        def score(a: int, X: np.ndarray) -> None:
+            out[a : a + len(X)] = self.predict_log_encoded(X)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="pp-score") as scorer:
+            queued: deque[Future[None]] = deque()
+            for a in range(0, n, size):
+                part = (
+                    rows.iloc[a : a + size]
+                    if isinstance(rows, pd.DataFrame)
+                    else rows[a : a + size]
+                )
+                queued.append(scorer.submit(score, a, self.encoder.transform(part)))
+                if len(queued) > 1:  # one slice scoring, the next one waiting: no idle core
+                    queued.popleft().result()
+            for f in queued:
+                f.result()
         return out
 
     def predict_log_encoded(self, X: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Offline scoring of files of houses (``prices-predictor predict``)."""

@@ -1,0 +1,145 @@
+"""Score a file of houses: CSV, Parquet or ZIP in; CSV or Parquet out, one row per input row.
+
+The rows go through the same checks as training data (types and ranges; a hard violation
+stops before anything is written) and the same pipelined encoder + kernel as the API's
+batches, so a million rows take seconds. Columns may use the original names
+(``Gr Liv Area``) or the API's snake_case names (``gr_liv_area``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prices_predictor.data import schema
+from prices_predictor.data.ingest import source_for
+from prices_predictor.data.validate import ValidationReport, require_valid, validate
+from prices_predictor.errors import DataError
+from prices_predictor.models.kernel import BLOCK_ROWS
+from prices_predictor.models.price_model import PriceModel
+
+OUTPUT_SUFFIXES = (".csv", ".parquet")
+PRICE_COLUMNS = ("price", "price_low", "price_high")
+_ORIGINAL = {schema.snake(c): c for c in schema.FEATURES}
+
+
+@dataclass
+class BatchResult:
+    """What was scored and what the user should know about it."""
+
+    rows: int
+    kept: list[str]
+    ignored: list[str]  # columns that are neither features nor kept
+    report: ValidationReport  # soft violations only (hard ones raise)
+    key_missing: dict[str, int] = field(default_factory=dict)  # key feature -> rows imputed
+    out_of_range: dict[str, int] = field(default_factory=dict)  # feature -> rows outside
+    seconds: dict[str, float] = field(default_factory=dict)  # read, prepare, score, write
+
+
+def check_output(out: Path) -> None:
+    """Fail before any work if ``out`` cannot be written."""
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise DataError(
+            f"{out}: unknown output type '{out.suffix or '(none)'}', "
+            f"expected one of {', '.join(OUTPUT_SUFFIXES)}"
+        )
+    if not out.parent.is_dir():
+        raise DataError(f"{out}: directory {out.parent} does not exist")
+    if out.is_dir():
+        raise DataError(f"{out}: is a directory")
+
+
+def read_houses(data: str) -> pd.DataFrame:
+    """Read ``data`` with the ingestion strategies; snake_case feature names become original."""
+    src = source_for(data)
+    df = src.read()
+    renames = {c: _ORIGINAL[c] for c in df.columns if c in _ORIGINAL}
+    both = [c for c, orig in renames.items() if orig in df.columns]
+    if both:
+        raise DataError(
+            f"{src.name}: column '{both[0]}' and '{renames[both[0]]}' are the same feature"
+        )
+    return df.rename(columns=renames)
+
+
+def score_file(
+    model: PriceModel, data: str, out: Path, keep: Sequence[str] | None = None
+) -> BatchResult:
+    """Score every row of ``data`` and write ``keep`` columns + price, price_low, price_high.
+
+    ``keep`` defaults to the ID columns present (``Order``, ``PID``). The output appears
+    whole or not at all (written to a temporary file, then renamed).
+    """
+    check_output(out)
+    t0 = time.perf_counter()
+    df = read_houses(data)
+    kept = [c for c in schema.ID_COLUMNS if c in df.columns] if keep is None else list(keep)
+    absent = [c for c in kept if c not in df.columns]
+    if absent:
+        raise DataError(f"{data}: no column '{absent[0]}' to keep")
+    report = validate(df, target=None, source=data)
+    require_valid(report, data)
+    t1 = time.perf_counter()
+    model.predict_log([{}] * BLOCK_ROWS)  # loads (or compiles) the kernel: not scoring time
+    t2 = time.perf_counter()
+    log_price = model.predict_log(df)
+    low, high = model.price_range(log_price)
+    t3 = time.perf_counter()
+    result = pd.DataFrame({c: df[c].to_numpy() for c in kept})
+    for name, values in zip(PRICE_COLUMNS, (np.expm1(log_price), low, high), strict=True):
+        result[name] = values
+    _write(result, out)
+    features = set(schema.FEATURES)
+    return BatchResult(
+        rows=len(df),
+        kept=kept,
+        ignored=[c for c in df.columns if c not in features and c not in kept],
+        report=report,
+        key_missing=_key_missing(df),
+        out_of_range=_out_of_range(model, df),
+        seconds={
+            "read": t1 - t0,
+            "prepare": t2 - t1,
+            "score": t3 - t2,
+            "write": time.perf_counter() - t3,
+        },
+    )
+
+
+def _key_missing(df: pd.DataFrame) -> dict[str, int]:
+    counts = {
+        c: int(df[c].isna().sum()) if c in df.columns else len(df) for c in schema.KEY_FEATURES
+    }
+    return {c: n for c, n in counts.items() if n}
+
+
+def _out_of_range(model: PriceModel, df: pd.DataFrame) -> dict[str, int]:
+    out = {}
+    for col, (lo, hi) in model.encoder.ranges.items():
+        if col in df.columns:
+            v = pd.to_numeric(df[col], errors="coerce")
+            n = int(((v < lo) | (v > hi)).sum())
+            if n:
+                out[col] = n
+    return out
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if out.suffix.lower() == ".csv":
+            frame.to_csv(tmp, index=False, float_format="%.2f")
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

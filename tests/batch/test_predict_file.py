@@ -1,0 +1,99 @@
+"""``prices-predictor predict``: a file of houses in, one price and range per row out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prices_predictor.batch.score import score_file
+from prices_predictor.data import schema
+from prices_predictor.deploy.bundle import load_bundle
+from prices_predictor.errors import DataError
+from tests.conftest import base_env, run_cli
+
+
+@pytest.fixture(scope="module")
+def houses(ames: pd.DataFrame) -> pd.DataFrame:
+    return ames.sample(300, random_state=1).reset_index(drop=True)
+
+
+def test_cli_prices_a_csv_row_for_row(
+    bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
+) -> None:
+    data, out = tmp_path / "houses.csv", tmp_path / "prices.csv"
+    houses.to_csv(data, index=False)
+    env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
+    proc = run_cli(["predict", "--data", str(data), "--out", str(out)], env, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert "priced 300 rows" in proc.stdout and "ignored columns: SalePrice" in proc.stderr
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["Order", "PID", "price", "price_low", "price_high"]
+    np.testing.assert_array_equal(got["PID"], houses["PID"])
+    model, _ = load_bundle(bundle_dir)
+    np.testing.assert_allclose(got["price"], model.predict_price(houses), atol=0.006)
+    assert (got["price_low"] < got["price"]).all() and (got["price"] < got["price_high"]).all()
+
+    bad = houses.copy()
+    bad.loc[[3, 7], "Overall Qual"] = [12, 0]
+    bad.to_csv(data, index=False)
+    before = out.read_bytes()
+    proc = run_cli(["predict", "--data", str(data), "--out", str(out)], env, timeout=180)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "Overall Qual" in proc.stderr and "range: 1..10" in proc.stderr
+    assert out.read_bytes() == before  # nothing written over the last good output
+
+
+def test_snake_case_parquet_gives_the_same_prices(
+    bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
+) -> None:
+    model, _ = load_bundle(bundle_dir)
+    snake = houses.drop(columns=["SalePrice"]).rename(columns=schema.snake)
+    snake.to_parquet(tmp_path / "in.parquet")
+    res = score_file(model, str(tmp_path / "in.parquet"), tmp_path / "out.parquet", ["pid"])
+    got = pd.read_parquet(tmp_path / "out.parquet")
+    assert res.rows == 300 and res.kept == ["pid"] and res.ignored == ["order"]
+    np.testing.assert_array_equal(got["price"], model.predict_price(houses))
+
+
+def test_warnings_name_what_was_imputed_or_out_of_range(
+    bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
+) -> None:
+    model, _ = load_bundle(bundle_dir)
+    rows = houses.drop(columns=["Year Built"])
+    rows.loc[0, "Gr Liv Area"] = 20_000
+    rows.loc[1:4, "Neighborhood"] = None
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    res = score_file(model, str(tmp_path / "in.csv"), tmp_path / "out.csv")
+    assert res.key_missing == {"Neighborhood": 4, "Year Built": 300}
+    assert res.out_of_range["Gr Liv Area"] >= 1
+    assert any(v.column == "Gr Liv Area" and "outlier" in v.rule for v in res.report.soft)
+
+
+@pytest.mark.parametrize(
+    ("change", "out_name", "message"),
+    [
+        ("none", "prices.txt", "unknown output type '.txt'"),
+        ("none", "missing/prices.csv", "does not exist"),
+        ("keep", "prices.csv", "no column 'Parcel' to keep"),
+        ("twice", "prices.csv", "'gr_liv_area' and 'Gr Liv Area' are the same feature"),
+        ("text", "prices.csv", "type: must be numeric"),
+    ],
+)
+def test_bad_files_fail_with_a_message_and_write_nothing(
+    bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path, change: str, out_name: str, message: str
+) -> None:
+    model, _ = load_bundle(bundle_dir)
+    rows = houses.copy()
+    if change == "twice":
+        rows["gr_liv_area"] = rows["Gr Liv Area"]
+    if change == "text":
+        rows["Lot Area"] = rows["Lot Area"].astype(object)
+        rows.loc[5, "Lot Area"] = "big"
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    keep = ["Parcel"] if change == "keep" else None
+    with pytest.raises(DataError, match=message):
+        score_file(model, str(tmp_path / "in.csv"), tmp_path / out_name, keep)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
