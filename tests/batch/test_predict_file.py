@@ -78,6 +78,8 @@ def test_warnings_name_what_was_imputed_or_out_of_range(
         ("none", "prices.txt", "unknown output type '.txt'"),
         ("none", "missing/prices.csv", "does not exist"),
         ("keep", "prices.csv", "no column 'Parcel' to keep"),
+        ("keep_price", "prices.csv", "cannot keep 'price'"),
+        ("none", "in.csv", "is the input file"),
         ("twice", "prices.csv", "'gr_liv_area' and 'Gr Liv Area' are the same feature"),
         ("text", "prices.csv", "type: must be numeric"),
     ],
@@ -92,8 +94,10 @@ def test_bad_files_fail_with_a_message_and_write_nothing(
     if change == "text":
         rows["Lot Area"] = rows["Lot Area"].astype(object)
         rows.loc[5, "Lot Area"] = "big"
+    if change == "keep_price":
+        rows["price"] = 1.0
     rows.to_csv(tmp_path / "in.csv", index=False)
-    keep = ["Parcel"] if change == "keep" else None
+    keep = {"keep": ["Parcel"], "keep_price": ["price"]}.get(change)
     with pytest.raises(DataError, match=message):
         score_file(model, str(tmp_path / "in.csv"), tmp_path / out_name, keep)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

@@ -78,12 +78,16 @@ def score_file(
     whole or not at all (written to a temporary file, then renamed).
     """
     check_output(out)
+    if out.exists() and Path(data).exists() and out.samefile(data):
+        raise DataError(f"{out}: is the input file; write the prices elsewhere")
     t0 = time.perf_counter()
     df = read_houses(data)
     kept = [c for c in schema.ID_COLUMNS if c in df.columns] if keep is None else list(keep)
-    absent = [c for c in kept if c not in df.columns]
-    if absent:
-        raise DataError(f"{data}: no column '{absent[0]}' to keep")
+    for c in kept:
+        if c not in df.columns:
+            raise DataError(f"{data}: no column '{c}' to keep")
+        if c in PRICE_COLUMNS:
+            raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
     report = validate(df, target=None, source=data)
     require_valid(report, data)
     t1 = time.perf_counter()
