@@ -12,7 +12,7 @@ from prices_predictor.batch.score import score_file
 from prices_predictor.data import schema
 from prices_predictor.deploy.bundle import load_bundle
 from prices_predictor.errors import DataError
-from tests.conftest import base_env, run_cli
+from tests.conftest import base_env, private_home, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,18 @@ def test_bad_files_fail_with_a_message_and_write_nothing(
     with pytest.raises(DataError, match=message):
         score_file(model, str(tmp_path / "in.csv"), tmp_path / out_name, keep)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_cli_prices_with_the_registry_champion(
+    trained_home: dict[str, str], bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
+) -> None:
+    env = private_home(trained_home, tmp_path / "pp")
+    data, out = tmp_path / "houses.parquet", tmp_path / "prices.parquet"
+    houses.to_parquet(data)
+    proc = run_cli(["predict", "--data", str(data), "--out", str(out), "--keep", "PID"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "(champion)" in proc.stdout
+    model, _ = load_bundle(bundle_dir)  # exported from that champion
+    got = pd.read_parquet(out)
+    assert list(got.columns) == ["PID", "price", "price_low", "price_high"]
+    np.testing.assert_allclose(got["price"], model.predict_price(houses), rtol=1e-9)
