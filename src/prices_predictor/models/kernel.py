@@ -32,6 +32,7 @@ NODE = np.dtype(
 )
 PARALLEL_ROWS = 2000
 PIECES_PER_JOB = 4
+PIECE_ROWS = 5000  # at least (smaller pieces measured slower for 10k-row calls)
 
 
 class Unsupported(Exception):
@@ -366,7 +367,7 @@ class Kernel:
                 self._pool = ThreadPoolExecutor(self.n_jobs, thread_name_prefix="pp-kernel")
         # more pieces than threads: a thread that shares its core (e.g. with a batch's encoder)
         # finishes later, and the others take its remaining pieces instead of waiting
-        pieces = max(self.n_jobs, min(PIECES_PER_JOB * self.n_jobs, n // BLOCK_ROWS))
+        pieces = max(self.n_jobs, min(PIECES_PER_JOB * self.n_jobs, n // PIECE_ROWS))
         bounds = np.linspace(0, n, pieces + 1).astype(int)
         jobs = [
             self._pool.submit(self._block, X, int(a), int(b), *self._args, out)  # type: ignore[call-arg]
