@@ -116,3 +116,9 @@ def test_cli_prices_with_the_registry_champion(
     got = pd.read_parquet(out)
     assert list(got.columns) == ["PID", "price", "price_low", "price_high"]
     np.testing.assert_allclose(got["price"], model.predict_price(houses), rtol=1e-9)
+
+    proc = run_cli(["predict", "--data", str(data), "--out", str(out), "--version", "1"], env)
+    assert proc.returncode == 0 and "prices_predictor v1:" in proc.stdout, proc.stderr
+    proc = run_cli(["predict", "--data", str(data), "--out", str(out), "--version", "9"], env)
+    assert proc.returncode == 2 and "version 9 not found" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -29,15 +29,19 @@ def predict(
             help="Input column to copy to the output (repeatable; default: Order, PID if present)."
         ),
     ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(help="Registered version to use instead of the served model."),
+    ] = None,
 ) -> None:
     """Price every house in a file with the served model (PP_MODEL_URI bundle or the
-    PP_SERVE_ALIAS version): price, price_low, price_high (80% range) per input row."""
+    PP_SERVE_ALIAS version) or --version N: price, price_low, price_high (80% range) per row."""
     from prices_predictor.batch.score import check_output, score_file
 
     s = settings()
     with user_errors():
         check_output(out)  # before loading a model
-    model, label = served_model(s)
+    model, label = served_model(s, version)
     with user_errors():
         res = score_file(model, data, out, keep or None)
     for v in res.report.soft:

@@ -60,10 +60,16 @@ def prepare(s: Settings, zenml: bool = False) -> None:
             configure_zenml(s)
 
 
-def served_model(s: Settings) -> tuple[PriceModel, str]:
-    """The model the server would serve (PP_MODEL_URI bundle, else the PP_SERVE_ALIAS version)
-    and a label for it."""
+def served_model(s: Settings, version: str | None = None) -> tuple[PriceModel, str]:
+    """The model the server would serve (PP_MODEL_URI bundle, else the PP_SERVE_ALIAS version),
+    or registered ``version`` when given, and a label for it."""
     with user_errors():
+        if version is not None:
+            prepare(s)
+            from prices_predictor.tracking.registry import load_price_model, version_info
+
+            version_info(s.model_name, version)  # a clear error for an unknown version
+            return load_price_model(s.model_name, version), f"{s.model_name} v{version}"
         if s.model_uri:
             from prices_predictor.deploy.bundle import load_bundle
 
