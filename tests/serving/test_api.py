@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from prices_predictor.deploy.bundle import load_bundle
 from prices_predictor.serving.app import create_app
+from prices_predictor.serving.schemas import BatchResponse
 from tests.serving.fixtures import TOKEN, make_settings, wait_ready
 
 HOUSE = {
@@ -111,6 +112,10 @@ def test_batch(client: TestClient, small_ames: pd.DataFrame, bundle_dir: Path) -
     recs = [{k: v for k, v in r.items() if v is not None} for r in records(small_ames.head(200))]
     r = client.post("/v1/predict/batch", json={"houses": recs})
     assert r.status_code == 200, r.text
+    body = BatchResponse.model_validate(r.json())  # the documented schema, field for field
+    assert r.headers["x-model-version"] == body.model_version == body.model.version
+    assert r.headers["x-request-id"] == body.request_id
+    assert all(p.price_low < p.price < p.price_high for p in body.predictions)
     preds = r.json()["predictions"]
     model, _ = load_bundle(bundle_dir)
     np.testing.assert_allclose(
