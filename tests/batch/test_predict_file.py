@@ -58,6 +58,21 @@ def test_snake_case_parquet_gives_the_same_prices(
     np.testing.assert_array_equal(got["price"], model.predict_price(houses))
 
 
+def test_csv_and_parquet_of_the_same_houses_get_the_same_prices(
+    bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
+) -> None:
+    model, _ = load_bundle(bundle_dir)
+    rows = houses.copy()
+    rows.loc[:9, ["Mas Vnr Type", "Mas Vnr Area"]] = ["None", 250.0]  # as in some Ames rows
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    rows.to_parquet(tmp_path / "in.parquet")
+    score_file(model, str(tmp_path / "in.csv"), tmp_path / "a.parquet")
+    score_file(model, str(tmp_path / "in.parquet"), tmp_path / "b.parquet")
+    a, b = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "b.parquet")
+    np.testing.assert_allclose(a["price"], b["price"], rtol=1e-12)
+    np.testing.assert_allclose(a["price"], model.predict_price(rows), rtol=1e-12)
+
+
 def test_warnings_name_what_was_imputed_or_out_of_range(
     bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
 ) -> None:

@@ -37,6 +37,14 @@ def test_file_formats_read_the_same_rows(
     assert len(df) == 50
     assert df["SalePrice"].tolist() == head["SalePrice"].tolist()
     assert len(source_for(str(path)).fingerprint()) == 16
+    # "None" is an Ames level (no masonry veneer), not a missing value, in every format
+    assert (head["Mas Vnr Type"] == "None").any()
+    want = head["Mas Vnr Type"].fillna("<missing>").tolist()
+    assert df["Mas Vnr Type"].fillna("<missing>").tolist() == want
+    cats = source_for(str(path)).read(categories={"Mas Vnr Type", "Neighborhood", "absent"})
+    assert isinstance(cats["Neighborhood"].dtype, pd.CategoricalDtype)
+    assert cats["Mas Vnr Type"].astype(object).fillna("<missing>").tolist() == want
+    assert cats["Gr Liv Area"].tolist() == head["Gr Liv Area"].tolist()
 
 
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:

@@ -28,6 +28,8 @@ from prices_predictor.models.price_model import PriceModel
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 PRICE_COLUMNS = ("price", "price_low", "price_high")
 _ORIGINAL = {schema.snake(c): c for c in schema.FEATURES}
+# read as categoricals: parsed once per distinct value instead of once per row
+_TEXT = frozenset(schema.CATEGORICAL) | {schema.snake(c) for c in schema.CATEGORICAL}
 
 
 @dataclass
@@ -59,7 +61,7 @@ def check_output(out: Path) -> None:
 def read_houses(data: str) -> pd.DataFrame:
     """Read ``data`` with the ingestion strategies; snake_case feature names become original."""
     src = source_for(data)
-    df = src.read()
+    df = src.read(_TEXT)
     renames = {c: _ORIGINAL[c] for c in df.columns if c in _ORIGINAL}
     both = [c for c, orig in renames.items() if orig in df.columns]
     if both:

@@ -5,13 +5,37 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from prices_predictor.errors import DataError
 
 AMES = "ames"
+# pandas' default missing-value markers except "None": Ames uses "None" as a level
+# (Mas Vnr Type), and the API and the bundled data keep it as one.
+NA_VALUES = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "n/a",
+    "nan",
+    "null",
+)
 
 
 class DataSource(ABC):
@@ -20,8 +44,12 @@ class DataSource(ABC):
     name: str
 
     @abstractmethod
-    def read(self) -> pd.DataFrame:
-        """Read the raw rows (no cleaning)."""
+    def read(self, categories: Collection[str] = ()) -> pd.DataFrame:
+        """Read the raw rows (no cleaning).
+
+        ``categories``: text columns to read as pandas categoricals where the format allows it
+        (each distinct value parsed once; the encoder then works on their codes).
+        """
 
     @abstractmethod
     def fingerprint(self) -> str:
@@ -33,7 +61,7 @@ class AmesSource(DataSource):
 
     name = AMES
 
-    def read(self) -> pd.DataFrame:
+    def read(self, categories: Collection[str] = ()) -> pd.DataFrame:
         import dabl
 
         return dabl.datasets.load_ames()
@@ -64,11 +92,11 @@ class FileSource(DataSource):
                 digest.update(chunk)
         return digest.hexdigest()[:16]
 
-    def read(self) -> pd.DataFrame:
+    def read(self, categories: Collection[str] = ()) -> pd.DataFrame:
         if self.path.stat().st_size == 0:
             raise DataError(f"{self.path}: file is empty")
         try:
-            df = self._parse()
+            df = self._parse(categories)
         except DataError:
             raise
         except Exception as exc:  # parser errors differ per format; all mean "unreadable"
@@ -82,15 +110,15 @@ class FileSource(DataSource):
         return self.suffixes[0].lstrip(".").upper()
 
     @abstractmethod
-    def _parse(self) -> pd.DataFrame: ...
+    def _parse(self, categories: Collection[str]) -> pd.DataFrame: ...
 
 
 class CsvSource(FileSource):
     suffixes = (".csv",)
 
-    def _parse(self) -> pd.DataFrame:
+    def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         try:
-            return pd.read_csv(self.path)
+            return _read_csv(self.path, categories)
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{self.path}: file is empty") from exc
 
@@ -98,14 +126,25 @@ class CsvSource(FileSource):
 class ParquetSource(FileSource):
     suffixes = (".parquet", ".pq")
 
-    def _parse(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path)
+    def _parse(self, categories: Collection[str]) -> pd.DataFrame:
+        if not categories:
+            return pd.read_parquet(self.path)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        text = [
+            f.name
+            for f in pq.read_schema(self.path)
+            if f.name in categories
+            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        ]
+        return pd.read_parquet(self.path, read_dictionary=text)
 
 
 class ZipSource(FileSource):
     suffixes = (".zip",)
 
-    def _parse(self) -> pd.DataFrame:
+    def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         try:
             archive = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile as exc:
@@ -123,7 +162,7 @@ class ZipSource(FileSource):
                 )
             with archive.open(csvs[0]) as fh:
                 try:
-                    return pd.read_csv(fh)
+                    return _read_csv(fh, categories)
                 except pd.errors.EmptyDataError as exc:
                     raise DataError(f"{self.path}: {csvs[0]} is empty") from exc
 
@@ -155,6 +194,15 @@ def load(data: str, target: str = "SalePrice") -> pd.DataFrame:
     if target not in df.columns:
         raise DataError(f"{src.name}: no '{target}' column (the sale price in dollars)")
     return df
+
+
+def _read_csv(source: Any, categories: Collection[str]) -> pd.DataFrame:
+    return pd.read_csv(
+        source,
+        dtype={c: "category" for c in categories} or None,
+        keep_default_na=False,
+        na_values=list(NA_VALUES),
+    )
 
 
 def _first_line(exc: Exception) -> str:
