@@ -64,7 +64,10 @@ def test_csv_and_parquet_of_the_same_houses_get_the_same_prices(
     model, _ = load_bundle(bundle_dir)
     rows = houses.copy()
     rows.loc[:9, ["Mas Vnr Type", "Mas Vnr Area"]] = ["None", 250.0]  # as in some Ames rows
-    rows.to_csv(tmp_path / "in.csv", index=False)
+    csv = rows.astype({"MS SubClass": float})  # written "20.0": the same level as 20
+    csv.loc[0, "MS SubClass"] = np.nan
+    rows.loc[0, "MS SubClass"] = None
+    csv.to_csv(tmp_path / "in.csv", index=False)
     rows.to_parquet(tmp_path / "in.parquet")
     score_file(model, str(tmp_path / "in.csv"), tmp_path / "a.parquet")
     score_file(model, str(tmp_path / "in.parquet"), tmp_path / "b.parquet")
