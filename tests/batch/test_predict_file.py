@@ -45,6 +45,15 @@ def test_cli_prices_a_csv_row_for_row(
     assert "Overall Qual" in proc.stderr and "range: 1..10" in proc.stderr
     assert out.read_bytes() == before  # nothing written over the last good output
 
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("gr_liv_area,overall_qual,neighborhood\n1500,7,CollgCr\n,5,\n")
+    proc = run_cli(["predict", "--data", str(tiny), "--out", str(out)], env, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert "feature columns absent (e.g. Lot Frontage" in proc.stderr
+    assert "Gr Liv Area missing in 1 row: imputed" in proc.stderr
+    assert "Year Built missing in 2 rows: imputed" in proc.stderr
+    assert len(pd.read_csv(out)) == 2
+
 
 def test_snake_case_parquet_gives_the_same_prices(
     bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path

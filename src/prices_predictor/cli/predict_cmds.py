@@ -45,9 +45,11 @@ def predict(
     with user_errors():
         res = score_file(model, data, out, keep or None)
     for v in res.report.soft:
-        err_console.print(
-            f"warning: {v.column}: {v.rule} ({_rows(v.count)})", highlight=False, soft_wrap=True
-        )
+        if v.rule.startswith("schema:"):  # counts columns, not rows
+            text = f"{v.count} feature columns absent (e.g. {v.column}): imputed in every row"
+        else:
+            text = f"{v.column}: {v.rule} ({_rows(v.count)})"
+        err_console.print(f"warning: {text}", highlight=False, soft_wrap=True)
     for col, n in res.key_missing.items():
         err_console.print(
             f"warning: {col} missing in {_rows(n)}: imputed", highlight=False, soft_wrap=True
