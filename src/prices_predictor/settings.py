@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Delete logged predictions older than this (checked hourly); unset keeps all.",
     )
+    gc_freeze: bool = Field(
+        True,
+        description="After a model loads, freeze the heap so that full garbage collections "
+        "skip it (each one otherwise stalls every request ~0.1 s).",
+    )
     kernel_cache_dir: Path | None = Field(
         None,
         description="Compiled scoring-kernel cache (numba); default PP_HOME/numba-cache. "

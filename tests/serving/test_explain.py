@@ -103,6 +103,7 @@ def test_bundle_model_explains_fast_enough_to_serve(
 def test_the_regressor_is_opened_in_the_background_after_the_model_serves(
     client: TestClient,
 ) -> None:
+    import gc
     import time
 
     served = client.app.state.holder.get().model  # type: ignore[attr-defined]
@@ -110,4 +111,33 @@ def test_the_regressor_is_opened_in_the_background_after_the_model_serves(
     while "regressor" not in served.__dict__ and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "regressor" in served.__dict__  # loaded by the preload thread, not by a request
+    time.sleep(0.5)
+    assert gc.get_freeze_count() == 0  # PP_GC_FREEZE=false (as in these tests): left alone
     assert client.post("/v1/explain", json={"gr_liv_area": 1500}).status_code == 200
+
+
+def test_the_heap_is_frozen_once_the_model_and_its_libraries_are_loaded(
+    bundle_dir: Path, tmp_path: Path
+) -> None:
+    import gc
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from prices_predictor.serving.app import create_app
+    from tests.serving.fixtures import make_settings, wait_ready
+
+    assert gc.get_freeze_count() == 0
+    try:
+        app = create_app(make_settings(tmp_path / "home", bundle_dir, gc_freeze=True))
+        with TestClient(app) as c:
+            wait_ready(c)
+            served = app.state.holder.get().model
+            deadline = time.monotonic() + 30
+            while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gc.get_freeze_count() > 10_000  # libraries and model: out of the GC's scans
+            assert "regressor" in served.__dict__  # frozen after the preload, not before
+            assert c.post("/v1/predict/batch", json={"houses": [{}] * 20}).status_code == 200
+    finally:
+        gc.unfreeze()

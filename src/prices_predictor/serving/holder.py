@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 import tempfile
 import threading
@@ -42,8 +43,9 @@ class LoadedModel:
         self.model.predict_log([{}] * 2)
 
 
-def _preload(loaded: LoadedModel) -> None:
-    """After the model serves: compile the batch kernel and open the regressor for explanations.
+def _preload(loaded: LoadedModel, freeze: bool) -> None:
+    """After the model serves: compile the batch kernel and open the regressor for explanations,
+    then (``freeze``) settle the heap.
 
     One-house predictions need neither; without this the first batch would compile the kernel
     (~0.5 s when the kernel cache is empty) and the first explanation pay ~1 s of imports.
@@ -56,6 +58,25 @@ def _preload(loaded: LoadedModel) -> None:
         import prices_predictor.models.explain  # noqa: F401
     except Exception:  # batches and explanations will report the problem themselves
         log.exception("preloading after start failed", extra={"model_version": loaded.version})
+    if freeze:
+        settle_heap()
+
+
+_SETTLE_LOCK = threading.Lock()
+
+
+def settle_heap() -> None:
+    """Take everything alive now (libraries, loaded models) out of the garbage collector's scans.
+
+    A full collection walks every tracked object: with the model and its libraries loaded that
+    is a ~0.1 s pause that requests queue behind (p99 at concurrency 8: 28 ms, 6.7 ms frozen).
+    Frozen objects are still freed by reference counting; unfreezing first lets the collection
+    reclaim cycles left by a model this load replaced.
+    """
+    with _SETTLE_LOCK:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
 
 def load_from_registry(s: Settings, alias: str) -> LoadedModel | None:
@@ -208,5 +229,5 @@ class ModelHolder:
         if variant == CHAMPION:
             self.last_error = None
         log.info("model loaded", extra={"variant": variant, "model_version": loaded.version})
-        threading.Thread(target=_preload, args=(loaded,), daemon=True).start()
+        threading.Thread(target=_preload, args=(loaded, s.gc_freeze), daemon=True).start()
         return "loaded"
