@@ -16,6 +16,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "prices_predictor.cli"]
 
+# Apps built in this process share its heap: they must not freeze it (PP_GC_FREEZE); servers
+# started as subprocesses (base_env drops PP_ variables) run with the default, on.
+IN_PROCESS_ENV = {"PP_GC_FREEZE": "false"}
+
+
+@pytest.fixture(autouse=True)
+def _in_process_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in IN_PROCESS_ENV.items():
+        monkeypatch.setenv(k, v)
+
+
 # Small but real models: trees with few rounds, so fitting takes a second.
 FAST_PARAMS = {
     "xgboost": {"n_estimators": 150, "learning_rate": 0.08},
@@ -93,6 +104,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for k in list(os.environ):
         if k.startswith("PP_"):
             monkeypatch.delenv(k)
+    for k, v in IN_PROCESS_ENV.items():
+        monkeypatch.setenv(k, v)
     monkeypatch.setenv("PP_HOME", str(tmp_path / "pp"))
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     get_settings.cache_clear()

@@ -15,7 +15,6 @@ TOKEN = "s3cret-token"
 
 
 def make_settings(home: Path, bundle: Path, **kw: object) -> Settings:
-    kw.setdefault("gc_freeze", False)  # apps share the test process: its heap stays unfrozen
     return Settings(
         home=home,
         model_uri=str(bundle),
