@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse
 from pydantic import ValidationError
@@ -78,27 +78,24 @@ def predict_one(
     m = service.model(variant)
     rows = [to_row(house)]
     scored = service.score(m, rows, variant)
-    state["model_version"], state["n_rows"] = m.version, 1
-    if service.settings.log_payloads:
-        state["payload"] = rows
+    _annotate(state, m.version, rows, service.settings.log_payloads)
     service.log_predictions(
         m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000, client
     )
     if variant == CHAMPION:
         service.shadow(rid, rows, client)
     service.metrics.variant(variant).requests.inc()
-    body = {
-        "price": round(float(scored.price[0]), 2),
-        "price_low": round(float(scored.low[0]), 2),
-        "price_high": round(float(scored.high[0]), 2),
-        "coverage": m.model.interval_coverage,
-        "imputed": scored.imputed[0],
-        "warnings": scored.warnings[0],
-        "request_id": rid,
-        "variant": variant,
-        "model_version": m.version,
-        "model": {"name": m.name, "version": m.version, "alias": m.alias, "variant": variant},
-    }
+    body = _prediction(
+        float(scored.price[0]),
+        float(scored.low[0]),
+        float(scored.high[0]),
+        m.model.interval_coverage,
+        scored.imputed[0],
+        scored.warnings[0],
+    )
+    body.update(
+        request_id=rid, variant=variant, model_version=m.version, model=_model_ref(m, variant)
+    )
     return body, m.version
 
 
@@ -110,7 +107,6 @@ def predict_one(
 async def predict_batch(
     body: BatchRequest,
     request: Request,
-    response: Response,
     service: ServiceDep,
     rid: RequestIdDep,
 ) -> ORJSONResponse:
@@ -122,7 +118,7 @@ async def predict_batch(
     m = service.model(variant)
     rows = [to_row(h) for h in body.houses]
     scored = await _score(service, m, rows, variant)
-    _annotate(request, response, m.version, len(rows), rows, service.settings.log_payloads)
+    _annotate(_state(request), m.version, rows, service.settings.log_payloads)
     service.log_predictions(
         m, variant, rid, rows, scored, (time.perf_counter() - t0) * 1000, client
     )
@@ -136,16 +132,9 @@ async def predict_batch(
         "request_id": rid,
         "variant": variant,
         "model_version": m.version,
-        "model": {"name": m.name, "version": m.version, "alias": m.alias, "variant": variant},
+        "model": _model_ref(m, variant),
         "predictions": [
-            {
-                "price": round(p, 2),
-                "price_low": round(lo, 2),
-                "price_high": round(hi, 2),
-                "coverage": cov,
-                "imputed": imp,
-                "warnings": warn,
-            }
+            _prediction(p, lo, hi, cov, imp, warn)
             for p, lo, hi, imp, warn in zip(
                 scored.price.tolist(),
                 scored.low.tolist(),
@@ -160,9 +149,7 @@ async def predict_batch(
 
 
 @router.post("/invocations", responses=ERRORS)
-async def invocations(
-    request: Request, response: Response, service: ServiceDep, rid: RequestIdDep
-) -> ORJSONResponse:
+async def invocations(request: Request, service: ServiceDep, rid: RequestIdDep) -> ORJSONResponse:
     """MLflow scoring protocol: dataframe_split, dataframe_records, instances or inputs."""
     t0 = time.perf_counter()
     try:
@@ -179,7 +166,7 @@ async def invocations(
             raise InputError.from_validation(exc, prefix=f"inputs.{i}") from None
     m = service.model(CHAMPION)
     scored = await _score(service, m, rows, CHAMPION)
-    _annotate(request, response, m.version, len(rows), rows, service.settings.log_payloads)
+    _annotate(_state(request), m.version, rows, service.settings.log_payloads)
     service.log_predictions(m, CHAMPION, rid, rows, scored, (time.perf_counter() - t0) * 1000)
     return ORJSONResponse(
         {"predictions": [round(float(p), 2) for p in scored.price]},
@@ -249,17 +236,33 @@ async def _score(service: Any, m: Any, rows: list[dict[str, Any]], variant: str)
     return service.score(m, rows, variant)
 
 
+def _state(request: Request) -> dict[str, Any]:
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    return state
+
+
 def _annotate(
-    request: Request,
-    response: Response,
-    version: str,
-    n: int,
-    rows: list[dict[str, Any]],
-    payloads: bool,
+    state: dict[str, Any], version: str, rows: list[dict[str, Any]], payloads: bool
 ) -> None:
-    st = request.scope.setdefault("state", {})
-    st["model_version"] = version
-    st["n_rows"] = n
+    """What the access log reports about this request (see ``middleware``)."""
+    state["model_version"], state["n_rows"] = version, len(rows)
     if payloads:
-        st["payload"] = rows[:100]
-    response.headers["X-Model-Version"] = version
+        state["payload"] = rows[:100]
+
+
+def _prediction(
+    price: float, low: float, high: float, coverage: float, imputed: list[str], warnings: list[str]
+) -> dict[str, Any]:
+    """One ``schemas.Prediction`` as the JSON the API answers (built by hand: hot path)."""
+    return {
+        "price": round(price, 2),
+        "price_low": round(low, 2),
+        "price_high": round(high, 2),
+        "coverage": coverage,
+        "imputed": imputed,
+        "warnings": warnings,
+    }
+
+
+def _model_ref(m: Any, variant: str) -> dict[str, str]:
+    return {"name": m.name, "version": m.version, "alias": m.alias, "variant": variant}
