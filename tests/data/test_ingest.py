@@ -41,8 +41,13 @@ def test_file_formats_read_the_same_rows(
     assert (head["Mas Vnr Type"] == "None").any()
     want = head["Mas Vnr Type"].fillna("<missing>").tolist()
     assert df["Mas Vnr Type"].fillna("<missing>").tolist() == want
-    cats = source_for(str(path)).read(categories={"Mas Vnr Type", "Neighborhood", "absent"})
+    wanted = {"Mas Vnr Type", "Neighborhood", "MS SubClass", "absent"}
+    cats = source_for(str(path)).read(categories=wanted)
     assert isinstance(cats["Neighborhood"].dtype, pd.CategoricalDtype)
+    # numeric codes stay numbers (a CSV's "20" is the level 20, as without categories)
+    codes = cats["MS SubClass"].astype(object).tolist()
+    assert all(isinstance(v, int | float) for v in codes), codes[:3]
+    assert [float(v) for v in codes] == head["MS SubClass"].astype(float).tolist()
     assert cats["Mas Vnr Type"].astype(object).fillna("<missing>").tolist() == want
     assert cats["Gr Liv Area"].tolist() == head["Gr Liv Area"].tolist()
 

@@ -68,24 +68,7 @@ def read_houses(data: str) -> pd.DataFrame:
         raise DataError(
             f"{src.name}: column '{both[0]}' and '{renames[both[0]]}' are the same feature"
         )
-    return _numeric_levels(df.rename(columns=renames))
-
-
-def _numeric_levels(df: pd.DataFrame) -> pd.DataFrame:
-    """Categoricals whose levels are all numbers (``MS SubClass``) get numeric levels, so that
-    "20", "20.0" and 20 are one level, as in training data read with inferred types."""
-    for c in df.columns:
-        col = df[c]
-        if not isinstance(col.dtype, pd.CategoricalDtype) or len(col.cat.categories) == 0:
-            continue
-        nums = pd.to_numeric(pd.Series(col.cat.categories), errors="coerce").to_numpy(np.float64)
-        if np.isnan(nums).any():
-            continue
-        levels, inverse = np.unique(nums, return_inverse=True)
-        codes = col.cat.codes.to_numpy()
-        new = np.where(codes < 0, -1, inverse[codes]).astype(np.int64)
-        df[c] = pd.Categorical.from_codes(new, pd.Index(levels))
-    return df
+    return df.rename(columns=renames)
 
 
 def score_file(

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from prices_predictor.errors import DataError
@@ -197,12 +198,30 @@ def load(data: str, target: str = "SalePrice") -> pd.DataFrame:
 
 
 def _read_csv(source: Any, categories: Collection[str]) -> pd.DataFrame:
-    return pd.read_csv(
+    df = pd.read_csv(
         source,
         dtype={c: "category" for c in categories} or None,
         keep_default_na=False,
         na_values=list(NA_VALUES),
     )
+    return _numeric_levels(df) if categories else df
+
+
+def _numeric_levels(df: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals whose levels are all numbers (``MS SubClass``) get numeric levels: read as
+    text, "20" and "20.0" would be two levels, where a plain read infers the number 20."""
+    for c in df.columns:
+        col = df[c]
+        if not isinstance(col.dtype, pd.CategoricalDtype) or len(col.cat.categories) == 0:
+            continue
+        nums = pd.to_numeric(pd.Series(col.cat.categories), errors="coerce").to_numpy(np.float64)
+        if np.isnan(nums).any():
+            continue
+        levels, inverse = np.unique(nums, return_inverse=True)
+        codes = col.cat.codes.to_numpy()
+        new = np.where(codes < 0, -1, inverse[codes]).astype(np.int64)
+        df[c] = pd.Categorical.from_codes(new, pd.Index(levels))
+    return df
 
 
 def _first_line(exc: Exception) -> str:
