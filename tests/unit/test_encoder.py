@@ -185,6 +185,11 @@ def test_out_of_range_names_numbers_training_never_saw(
     got = enc.out_of_range({"Gr Liv Area": top + 1, "Lot Area": -5, "Overall Qual": float("nan")})
     assert {c for c, *_ in got} == {"Lot Area", "Gr Liv Area"}  # NaN is missing, not out
     assert ("Gr Liv Area", top + 1, enc.ranges["Gr Liv Area"][0], top) in got
+    rows = [{"Gr Liv Area": top + 1, "Lot Area": -5}, {"Gr Liv Area": top + 2}, {"Gr Liv Area": 1}]
+    want = {c: sum(c in {n for n, *_ in enc.out_of_range(r)} for r in rows) for c in enc.ranges}
+    want = {c: k for c, k in want.items() if k}
+    assert want == {"Gr Liv Area": 3, "Lot Area": 1}
+    assert enc.out_of_range_counts(rows) == want == enc.out_of_range_counts(pd.DataFrame(rows))
     state = {k: v for k, v in enc.__getstate__().items() if k != "ranges"}
     old = pickle.loads(pickle.dumps(enc))
     old.__setstate__(state)  # an encoder saved before ranges were kept: no warnings

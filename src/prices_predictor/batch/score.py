@@ -112,7 +112,7 @@ def score_file(
         ignored=[c for c in df.columns if c not in features and c not in kept],
         report=report,
         key_missing=_key_missing(df),
-        out_of_range=_out_of_range(model, df),
+        out_of_range=model.encoder.out_of_range_counts(df),
         seconds={
             "read": t1 - t0,
             "prepare": t2 - t1,
@@ -127,17 +127,6 @@ def _key_missing(df: pd.DataFrame) -> dict[str, int]:
         c: int(df[c].isna().sum()) if c in df.columns else len(df) for c in schema.KEY_FEATURES
     }
     return {c: n for c, n in counts.items() if n}
-
-
-def _out_of_range(model: PriceModel, df: pd.DataFrame) -> dict[str, int]:
-    out = {}
-    for col, (lo, hi) in model.encoder.ranges.items():
-        if col in df.columns:
-            v = pd.to_numeric(df[col], errors="coerce")
-            n = int(((v < lo) | (v > hi)).sum())
-            if n:
-                out[col] = n
-    return out
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:

@@ -258,6 +258,18 @@ class FeatureEncoder:
             if type(v := get(c)) in _NUMBER and (v < lo or v > hi)
         ]
 
+    def out_of_range_counts(self, rows: Rows) -> dict[str, int]:
+        """``out_of_range`` for many rows: per column, how many lie outside the training range."""
+        n = len(rows)
+        cols = _columns(rows, n)
+        counts = {}
+        for c, (lo, hi) in self.ranges.items():
+            if c in cols:
+                v = _numeric(cols[c], n)
+                if k := int(((v < lo) | (v > hi)).sum()):
+                    counts[c] = k
+        return counts
+
     def missing_features(self, row: Mapping[str, Any]) -> list[str]:
         """Names of schema features absent or null in one input row."""
         get, na = row.get, pd.NA
