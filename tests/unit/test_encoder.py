@@ -172,6 +172,14 @@ def test_missing_features_names_absent_and_null_values(enc: FeatureEncoder) -> N
     got = enc.missing_features({**present, **nulls})
     assert set(got) == set(schema.FEATURES) - set(present)
     assert got == [c for c in schema.FEATURES if c in got]  # schema order
+    rows = [{**present, **nulls}, present, {**present, "Gr Liv Area": float("inf")}]
+    want = {c: sum(c in enc.missing_features(r) for r in rows) for c in schema.FEATURES}
+    want = {c: k for c, k in want.items() if k}
+    want["Gr Liv Area"] = want.get("Gr Liv Area", 0) + 1  # not finite: imputed too
+    assert enc.missing_counts(rows, schema.FEATURES) == want
+    assert enc.missing_counts(pd.DataFrame(rows), ["Gr Liv Area", "Alley"]) == {
+        c: want[c] for c in ("Gr Liv Area", "Alley") if c in want
+    }
 
 
 def test_out_of_range_names_numbers_training_never_saw(

@@ -111,7 +111,7 @@ def score_file(
         kept=kept,
         ignored=[c for c in df.columns if c not in features and c not in kept],
         report=report,
-        key_missing=_key_missing(df),
+        key_missing=model.encoder.missing_counts(df, schema.KEY_FEATURES),
         out_of_range=model.encoder.out_of_range_counts(df),
         seconds={
             "read": t1 - t0,
@@ -120,13 +120,6 @@ def score_file(
             "write": time.perf_counter() - t3,
         },
     )
-
-
-def _key_missing(df: pd.DataFrame) -> dict[str, int]:
-    counts = {
-        c: int(df[c].isna().sum()) if c in df.columns else len(df) for c in schema.KEY_FEATURES
-    }
-    return {c: n for c, n in counts.items() if n}
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:

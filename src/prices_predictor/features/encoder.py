@@ -8,7 +8,7 @@ DataFrame or a list of dicts (by original column names) without building a DataF
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,6 +268,23 @@ class FeatureEncoder:
                 v = _numeric(cols[c], n)
                 if k := int(((v < lo) | (v > hi)).sum()):
                     counts[c] = k
+        return counts
+
+    def missing_counts(self, rows: Rows, columns: Iterable[str]) -> dict[str, int]:
+        """``missing_features`` for many rows: per column, how many rows the encoder imputes
+        (absent, null, or a number that is not finite)."""
+        n = len(rows)
+        cols = _columns(rows, n)
+        numeric = set(schema.NUMERIC)
+        counts = {}
+        for c in columns:
+            if c in numeric:
+                k = int((~np.isfinite(_numeric(cols.get(c), n))).sum())
+            else:
+                d = _Distinct.of(cols.get(c), n)
+                k = int((d.codes == len(d.uniques) - 1).sum())
+            if k:
+                counts[c] = k
         return counts
 
     def missing_features(self, row: Mapping[str, Any]) -> list[str]:
