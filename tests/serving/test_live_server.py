@@ -52,9 +52,9 @@ def test_hot_reload_failed_reload_and_graceful_shutdown(
         _wait_version(url, "1")
         # the batch kernel is compiled in the background once the model serves (empty cache)
         cache, deadline = home / "numba-cache", time.monotonic() + 60
-        while not list(cache.rglob("*score_blocks*.nbi")) and time.monotonic() < deadline:
+        while not list(cache.rglob("*score_qs*.nbi")) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert list(cache.rglob("*score_blocks*.nbi"))
+        assert list(cache.rglob("*score_qs*.nbi"))
         sent = 0
         for i in range(20):
             r = httpx.post(f"{url}/v1/predict", json={"gr_liv_area": 1200 + i}, timeout=10)

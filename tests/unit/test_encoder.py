@@ -202,3 +202,47 @@ def test_out_of_range_names_numbers_training_never_saw(
     old = pickle.loads(pickle.dumps(enc))
     old.__setstate__(state)  # an encoder saved before ranges were kept: no warnings
     assert old.out_of_range({"Gr Liv Area": top * 10}) == []
+
+
+def test_text_columns_encode_alike_however_their_strings_are_shared(
+    enc: FeatureEncoder, ames: pd.DataFrame
+) -> None:
+    from prices_predictor.features import encoder
+
+    big = ames.sample(3000, replace=True, random_state=3).reset_index(drop=True)
+    assert len(big) >= encoder.IDENTITY_MIN_ROWS
+    text = big.select_dtypes("object").columns
+    shared = big.copy()  # one object per distinct string (as pyarrow reads them)
+    for c in text:
+        levels = {v: v for v in big[c].dropna().unique()}
+        shared[c] = [levels.get(v, v) if isinstance(v, str) else v for v in big[c]]
+    fresh = big.copy()  # a new object per cell (as JSON parsing makes them)
+    for c in text:
+        fresh[c] = [v.encode().decode() if isinstance(v, str) else v for v in big[c]]
+    fresh.loc[::7, "Neighborhood"] = np.nan
+    shared.loc[::7, "Neighborhood"] = None
+    mixed = shared.copy()  # equal strings that are different objects, few enough to group
+    mixed["Neighborhood"] = [
+        (v.encode().decode() if i % 2 else v) if isinstance(v, str) else v
+        for i, v in enumerate(shared["Neighborhood"])
+    ]
+    want = enc.transform(shared)
+    np.testing.assert_array_equal(enc.transform(fresh), want)
+    np.testing.assert_array_equal(enc.transform(mixed), want)
+    records = shared.head(200).to_dict("records")
+    np.testing.assert_array_equal(want[:200], np.vstack([enc.transform([r]) for r in records]))
+
+
+def test_transform_into_a_reused_buffer(enc: FeatureEncoder, small_ames: pd.DataFrame) -> None:
+    a, b = small_ames.iloc[:300], small_ames.iloc[300:600]
+    buf = np.full((300, enc.n_features), 7.0, order="F")  # stale values must not leak through
+    assert enc.transform(a, out=buf) is buf
+    np.testing.assert_array_equal(buf, enc.transform(a))
+    enc.transform(b, out=buf)
+    np.testing.assert_array_equal(buf, enc.transform(b))
+    small = np.empty((3, enc.n_features), order="F")  # the row-by-row path too
+    recs = b.head(3).to_dict("records")
+    np.testing.assert_array_equal(enc.transform(recs, out=small), enc.transform(recs))
+    for bad in (np.empty((300, enc.n_features)), np.empty((299, enc.n_features), order="F")):
+        with pytest.raises(ValueError, match="column-major float64"):
+            enc.transform(a, out=bad)

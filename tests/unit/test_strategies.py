@@ -154,7 +154,7 @@ def test_warm_cache_fills_the_numba_cache(tmp_path: Path) -> None:
         [sys.executable, "-m", "prices_predictor.models.kernel"], env=env, check=True, timeout=120
     )
     cached = {p.name.split(".")[1].split("-")[0] for p in (tmp_path / "nc").rglob("*.nbi")}
-    assert {"score_rows", "score_blocks"} <= cached
+    assert {"score_rows", "score_blocks", "score_qs"} <= cached
 
 
 def test_ridge_does_not_extrapolate_past_the_training_range(tiny: pd.DataFrame) -> None:

@@ -22,7 +22,6 @@ from prices_predictor.data import schema
 from prices_predictor.data.ingest import source_for
 from prices_predictor.data.validate import ValidationReport, require_valid, validate
 from prices_predictor.errors import DataError
-from prices_predictor.models.kernel import BLOCK_ROWS
 from prices_predictor.models.price_model import PriceModel
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
@@ -93,10 +92,8 @@ def score_file(
     report = validate(df, target=None, source=data)
     require_valid(report, data)
     t1 = time.perf_counter()
-    # load (or compile) the kernels first, not in the scoring time: the row kernel, and the
-    # block kernel for column-major input (what a DataFrame encodes to)
-    model.predict_log([{}])
-    model.predict_log(df.iloc[:BLOCK_ROWS])
+    # load (or compile) the kernels first, not in the scoring time
+    model.warm_kernels()
     t2 = time.perf_counter()
     log_price = model.predict_log(df)
     low, high = model.price_range(log_price)

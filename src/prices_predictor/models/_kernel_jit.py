@@ -10,11 +10,54 @@ value (its comparison leads to itself either way), read from the line the walk j
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 
+from prices_predictor.models._simd import LANES, and_lanes, bits_f64, f64_bits, lane_mask
+
+trailing_zeros: Any = _trailing_zeros  # an intrinsic (see _simd)
 BLOCK = 32
 GROUP = 16
+
+
+_SQRT2 = 1.4142135623730951
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts (the usual fdlibm split)
+_LN2_LO = 1.90821492927058770002e-10
+_LG = (  # the fdlibm minimax coefficients of log(1 + f) on [sqrt(1/2), sqrt(2)]
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+
+
+@njit(cache=True, inline="always")  # type: ignore[misc]
+def log1p_nonneg(v: float) -> float:
+    """log1p(v) for finite v >= 0, within ~2 ulp, in arithmetic LLVM vectorises (libm's
+    log1p is one call per value)."""
+    u = 1.0 + v
+    fix = (v - (u - 1.0)) / u  # what rounding 1 + v lost
+    b = f64_bits(u)
+    e = (b >> 52) - 1023
+    m = bits_f64((b & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)  # u = m * 2**e, m in [1, 2)
+    big = m > _SQRT2
+    m = m * 0.5 if big else m
+    k = float(e + 1) if big else float(e)
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    r = z * (
+        _LG[0]
+        + z * (_LG[1] + z * (_LG[2] + z * (_LG[3] + z * (_LG[4] + z * (_LG[5] + z * _LG[6])))))
+    )
+    h = 0.5 * f * f
+    return k * _LN2_HI - ((h - (s * (h + r) + k * _LN2_LO + fix)) - f)
 
 
 @njit(cache=True, nogil=True)  # type: ignore[misc]
@@ -30,7 +73,7 @@ def _linear(
     for j in range(x.shape[0]):
         v = min(max(x[j], lo[j]), hi[j])
         if is_log[j]:
-            v = np.log1p(v if v > 0.0 else 0.0)
+            v = log1p_nonneg(v if v > 0.0 else 0.0)
         s += coef[j] * v
     return s
 
@@ -124,5 +167,70 @@ def score_blocks(
                     node[r] = nd["right"] if xs[r, nd["feature"]] > nd["threshold"] else nd["left"]
             for r in range(nb):
                 acc[r] += nodes[node[r]]["threshold"]
+        for r in range(nb):
+            out[b0 + r] = acc[r]
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def score_qs(
+    X: np.ndarray,
+    start: int,
+    stop: int,
+    intercept: float,
+    coef: np.ndarray,
+    is_log: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    group_start: np.ndarray,
+    group_threshold: np.ndarray,
+    group_node: np.ndarray,
+    node_tree: np.ndarray,
+    node_mask: np.ndarray,
+    leaf_start: np.ndarray,
+    leaf_value: np.ndarray,
+    ones: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Blocks of LANES rows, QuickScorer style (see ``quickscorer``): the block is transposed
+    into ``xt`` (feature-major, missing rows padded with -inf), the linear part and every
+    threshold comparison then run over all lanes at once."""
+    nf = X.shape[1]
+    nt = leaf_start.shape[0]
+    xt = np.empty(nf * LANES)
+    bits = np.empty(nt * LANES, node_mask.dtype)
+    acc = np.empty(LANES)
+    one = np.uint64(1)
+    for b0 in range(start, stop, LANES):
+        nb = min(LANES, stop - b0)
+        for j in range(nf):
+            for r in range(nb):
+                xt[j * LANES + r] = X[b0 + r, j]
+            for r in range(nb, LANES):
+                xt[j * LANES + r] = -np.inf
+        for r in range(LANES):
+            acc[r] = intercept
+        for j in range(nf):
+            c, a, b, o = coef[j], lo[j], hi[j], j * LANES
+            if is_log[j]:
+                for r in range(LANES):
+                    v = min(max(xt[o + r], a), b)
+                    acc[r] += c * log1p_nonneg(v if v > 0.0 else 0.0)
+            else:
+                for r in range(LANES):
+                    acc[r] += c * min(max(xt[o + r], a), b)
+        bits[:] = ones[0]
+        for j in range(nf):
+            g, end = group_start[j], group_start[j + 1]
+            while g < end:
+                lanes = lane_mask(xt, j * LANES, group_threshold[g])
+                if lanes == 0:  # thresholds ascend: no row exceeds the rest either
+                    break
+                for i in range(group_node[g], group_node[g + one]):
+                    and_lanes(bits, np.int64(node_tree[i]) * LANES, lanes, node_mask[i])
+                g += one
+        for t in range(nt):
+            o = leaf_start[t]
+            for r in range(LANES):
+                acc[r] += leaf_value[o + np.uint64(trailing_zeros(bits[t * LANES + r]))]
         for r in range(nb):
             out[b0 + r] = acc[r]

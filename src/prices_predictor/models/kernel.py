@@ -23,10 +23,15 @@ from typing import Any
 
 import numpy as np
 
+from prices_predictor.models import quickscorer
+
 # Below BLOCK_ROWS each row walks groups of trees together; from there, blocks of rows walk
-# each tree together (measured crossover: 9.3 vs 13.8 us/row at 4 rows, 9.2 vs 8.8 at 8);
+# each tree together (measured crossover: 9.3 vs 13.8 us/row at 4 rows, 9.2 vs 8.8 at 8), and
+# from QS_ROWS on blocks of 64 rows are scored QuickScorer style where the trees allow it (one
+# block costs ~85 us whether it holds 8 or 64 rows; walking, 8 rows cost 72 us, 16 rows 123);
 # from PARALLEL_ROWS on, the blocks are split over the cores.
 BLOCK_ROWS = 8
+QS_ROWS = 12
 NODE = np.dtype(
     [("threshold", "f8"), ("feature", "i4"), ("left", "i4"), ("right", "i4")], align=True
 )
@@ -345,10 +350,37 @@ class Kernel:
         self._args = self.packed.args()
         self._groups = tree_groups(packed.as32, packed.depth, _kernel_jit.GROUP)
         self._one: Any = _kernel_jit.score_rows
-        self._block: Any = _kernel_jit.score_blocks
+        self._walk: Any = _kernel_jit.score_blocks
+        self._block: Any = self._walk
+        self._block_args: tuple[Any, ...] = self._args
+        qs = quickscorer.build(packed)
+        if qs is not None:
+            ones = np.full(1, np.iinfo(qs.node_mask.dtype).max, dtype=qs.node_mask.dtype)
+            self._block, self._block_args = (
+                _kernel_jit.score_qs,
+                (
+                    *self._args[:5],
+                    qs.group_start,
+                    qs.group_threshold,
+                    qs.group_node,
+                    qs.node_tree,
+                    qs.node_mask,
+                    qs.leaf_start,
+                    qs.leaf_value,
+                    ones,
+                ),
+            )
         self.n_jobs = max(1, n_jobs)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Load (or compile) every kernel this model uses, for both memory layouts (the
+        encoder returns rows from dicts row-major, DataFrames column-major)."""
+        for n in (1, BLOCK_ROWS, QS_ROWS):
+            X = np.zeros((n, self.packed.n_features))
+            self(X)
+            self(np.asfortranarray(X))
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -359,8 +391,11 @@ class Kernel:
         if n < BLOCK_ROWS:
             self._one(np.ascontiguousarray(X), 0, n, *self._args, out, self._groups)
             return out
+        if n < QS_ROWS:
+            self._walk(X, 0, n, *self._args, out)
+            return out
         if n < PARALLEL_ROWS or self.n_jobs == 1:
-            self._block(X, 0, n, *self._args, out)
+            self._block(X, 0, n, *self._block_args, out)
             return out
         with self._pool_lock:  # batch endpoints score from several threads
             if self._pool is None:
@@ -370,7 +405,7 @@ class Kernel:
         pieces = max(self.n_jobs, min(PIECES_PER_JOB * self.n_jobs, n // PIECE_ROWS))
         bounds = np.linspace(0, n, pieces + 1).astype(int)
         jobs = [
-            self._pool.submit(self._block, X, int(a), int(b), *self._args, out)  # type: ignore[call-arg]
+            self._pool.submit(self._block, X, int(a), int(b), *self._block_args, out)  # type: ignore[call-arg]
             for a, b in itertools.pairwise(bounds)
         ]
         for j in jobs:
@@ -389,10 +424,7 @@ def warm_cache() -> None:
         {1: 0.0, 2: 1.0},
         as32=True,
     )
-    kernel = Kernel(tables.packed(), n_jobs=1)
-    kernel(np.zeros((1, 2)))
-    kernel(np.ones((BLOCK_ROWS, 2)))  # the encoder's batches are column-major: both layouts
-    kernel(np.asfortranarray(np.ones((BLOCK_ROWS, 2))))
+    Kernel(tables.packed(), n_jobs=1).warm()
 
 
 if __name__ == "__main__":

@@ -47,19 +47,24 @@ class PriceModel:
         # small (a million rows would be ~2 GB, cache-cold).
         size = min(CHUNK_ROWS, max(SLICE_ROWS, -(-n // 8)))  # ~8 slices, within bounds
         out = np.empty(n)
+        # two buffers take turns: a slice is encoded into one while the other is scored
+        nf = self.encoder.n_features
+        buffers = [np.empty(size * nf), np.empty(size * nf)]
 
         def score(a: int, X: np.ndarray) -> None:
             out[a : a + len(X)] = self.predict_log_encoded(X)
 
         with ThreadPoolExecutor(1, thread_name_prefix="pp-score") as scorer:
             queued: deque[Future[None]] = deque()
-            for a in range(0, n, size):
+            for k, a in enumerate(range(0, n, size)):
                 part = (
                     rows.iloc[a : a + size]
                     if isinstance(rows, pd.DataFrame)
                     else rows[a : a + size]
                 )
-                queued.append(scorer.submit(score, a, self.encoder.transform(part)))
+                m = len(part)
+                X = buffers[k % 2][: m * nf].reshape((m, nf), order="F")
+                queued.append(scorer.submit(score, a, self.encoder.transform(part, out=X)))
                 if len(queued) > 1:  # one slice scoring, the next one waiting: no idle core
                     queued.popleft().result()
             for f in queued:
@@ -67,10 +72,20 @@ class PriceModel:
         return out
 
     def predict_log_encoded(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self._scorer()(X), dtype=np.float64)
+
+    def warm_kernels(self) -> None:
+        """Load (or compile) the scoring kernels now rather than on the first large batch."""
+        scorer = self._scorer()
+        if hasattr(scorer, "warm"):
+            scorer.warm()
+
+    def _scorer(self) -> Any:
+        """The compiled kernel (or the library's predict), made on first use."""
         fast = self.__dict__.get("_fast")
         if fast is None:
             fast = self.__dict__["_fast"] = self._compile()
-        return np.asarray(fast(X), dtype=np.float64)
+        return fast
 
     def _compile(self) -> Any:
         packed = self._kernel_tables()

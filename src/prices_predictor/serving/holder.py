@@ -50,10 +50,8 @@ def _preload(loaded: LoadedModel, freeze: bool) -> None:
     One-house predictions need neither; without this the first batch would compile the kernel
     (~0.5 s when the kernel cache is empty) and the first explanation pay ~1 s of imports.
     """
-    from prices_predictor.models.kernel import BLOCK_ROWS
-
     try:
-        loaded.model.predict_log([{}] * BLOCK_ROWS)
+        loaded.model.warm_kernels()
         _ = loaded.model.regressor
         import prices_predictor.models.explain  # noqa: F401
     except Exception:  # batches and explanations will report the problem themselves
