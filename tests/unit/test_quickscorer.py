@@ -57,7 +57,7 @@ def test_64_leaf_trees_score_as_the_library_does(tiny: pd.DataFrame, n: int) -> 
     kernel = compile_regressor(model.regressor)
     tables = quickscorer.build(kernel.packed)
     assert tables is not None and tables.node_mask.dtype == np.uint64  # > 32 leaves
-    assert kernel._block is jit.score_qs
+    assert kernel.block_kernel()[0] is jit.score_qs
     X = model.encoder.transform(tiny)[:n]
     want = model.regressor.predict(X)
     for M in (X, np.ascontiguousarray(X), X * 3 + 100):
@@ -84,7 +84,7 @@ def test_forests_walk_their_trees(tiny: pd.DataFrame) -> None:
     model = _fit(tiny, "random_forest", n_estimators=5)
     kernel = compile_regressor(model.regressor)
     assert quickscorer.build(kernel.packed) is None  # deep trees: thousands of leaves
-    assert kernel._block is jit.score_blocks
+    assert kernel.block_kernel()[0] is jit.score_blocks
     X = model.encoder.transform(tiny)
     np.testing.assert_allclose(kernel(X), model.regressor.predict(X), rtol=0, atol=1e-9)
 

@@ -351,28 +351,31 @@ class Kernel:
         self._groups = tree_groups(packed.as32, packed.depth, _kernel_jit.GROUP)
         self._one: Any = _kernel_jit.score_rows
         self._walk: Any = _kernel_jit.score_blocks
-        self._block: Any = self._walk
-        self._block_args: tuple[Any, ...] = self._args
-        qs = quickscorer.build(packed)
-        if qs is not None:
-            ones = np.full(1, np.iinfo(qs.node_mask.dtype).max, dtype=qs.node_mask.dtype)
-            self._block, self._block_args = (
-                _kernel_jit.score_qs,
-                (
-                    *self._args[:5],
-                    qs.group_start,
-                    qs.group_threshold,
-                    qs.group_node,
-                    qs.node_tree,
-                    qs.node_mask,
-                    qs.leaf_start,
-                    qs.leaf_value,
-                    ones,
-                ),
-            )
+        self._blocks: tuple[Any, tuple[Any, ...]] | None = None  # see block_kernel
         self.n_jobs = max(1, n_jobs)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+
+    def block_kernel(self) -> tuple[Any, tuple[Any, ...]]:
+        """The kernel for blocks of rows and its table arguments: QuickScorer when every
+        tree has at most 64 leaves, else the walk. Built on first use (~0.1 s, which a
+        server's start would otherwise pay before the first one-house request)."""
+        if self._blocks is None:
+            with self._pool_lock:
+                if self._blocks is None:
+                    self._blocks = self._make_blocks()
+        return self._blocks
+
+    def _make_blocks(self) -> tuple[Any, tuple[Any, ...]]:
+        from prices_predictor.models import _kernel_jit
+
+        qs = quickscorer.build(self.packed)
+        if qs is None:
+            return self._walk, self._args
+        ones = np.full(1, np.iinfo(qs.node_mask.dtype).max, dtype=qs.node_mask.dtype)
+        tables = (qs.group_start, qs.group_threshold, qs.group_node, qs.node_tree)
+        leaves = (qs.node_mask, qs.leaf_start, qs.leaf_value, ones)
+        return _kernel_jit.score_qs, (*self._args[:5], *tables, *leaves)
 
     def warm(self) -> None:
         """Load (or compile) every kernel this model uses, for both memory layouts (the
@@ -394,8 +397,9 @@ class Kernel:
         if n < QS_ROWS:
             self._walk(X, 0, n, *self._args, out)
             return out
+        block, args = self.block_kernel()
         if n < PARALLEL_ROWS or self.n_jobs == 1:
-            self._block(X, 0, n, *self._block_args, out)
+            block(X, 0, n, *args, out)
             return out
         with self._pool_lock:  # batch endpoints score from several threads
             if self._pool is None:
@@ -405,7 +409,7 @@ class Kernel:
         pieces = max(self.n_jobs, min(PIECES_PER_JOB * self.n_jobs, n // PIECE_ROWS))
         bounds = np.linspace(0, n, pieces + 1).astype(int)
         jobs = [
-            self._pool.submit(self._block, X, int(a), int(b), *self._block_args, out)  # type: ignore[call-arg]
+            self._pool.submit(block, X, int(a), int(b), *args, out)  # type: ignore[call-arg]
             for a, b in itertools.pairwise(bounds)
         ]
         for j in jobs:
