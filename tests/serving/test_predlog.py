@@ -109,3 +109,32 @@ def test_retention_is_a_setting_of_the_served_app(tmp_path: Path, bundle_dir: Pa
     app = create_app(settings)
     assert app.state.predlog.retention_days == 7.0
     app.state.predlog.close()
+
+
+def test_sqlite_rows_read_back_as_sqlalchemy_wrote_them(tmp_path: Path) -> None:
+    import datetime as dt
+
+    rows = logged([{"Gr Liv Area": 1500.5, "Neighborhood": "NAmes", "Alley": None}] * 2)
+    rows[0]["client_id"] = None
+    rows[1].update(shadow=True, client_id="c1", price_low=None, row=7)
+    stamp = dt.datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=dt.UTC)
+    for r in rows:
+        r["ts"] = stamp
+    fast = PredictionLog(f"sqlite:///{tmp_path}/fast.db", flush_s=60)
+    fast._write([dict(r) for r in rows])  # the writer's SQLite path
+    with fast.engine.begin() as conn:
+        conn.execute(predictions.insert(), [dict(r) for r in rows])  # SQLAlchemy's own binding
+        got = [dict(r._mapping) for r in conn.execute(sa.select(predictions))]
+        raw = conn.exec_driver_sql("SELECT ts, shadow, features FROM predictions").fetchall()
+    fast.close()
+    for a, b in ((got[0], got[2]), (got[1], got[3])):
+        assert {k: v for k, v in a.items() if k != "id"} == {
+            k: v for k, v in b.items() if k != "id"
+        }
+    assert raw[0] == raw[2] and raw[1] == raw[3]  # the very same stored text
+    assert got[1]["shadow"] is True and got[1]["row"] == 7 and got[1]["price_low"] is None
+    assert got[0]["features"] == {"Gr Liv Area": 1500.5, "Neighborhood": "NAmes"}
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/fast.db")
+    assert len(read_recent(engine, since=stamp)) == 2  # not the shadow rows; ts compares alike
+    assert read_recent(engine, since=stamp + dt.timedelta(microseconds=1)) == []
+    engine.dispose()

@@ -21,7 +21,7 @@ from prices_predictor.data import schema
 NONE = "None"
 MIN_LEVEL_COUNT = 5
 # Up to this many rows (from dicts), encode row by row in plain Python.
-SCALAR_N = 112  # measured crossover with the vectorised path: ~115 rows
+SCALAR_N = 80  # measured crossover with the vectorised path (rows from the API): ~80
 IDENTITY_MIN_ROWS = 1000  # see ``_factorize``
 IDENTITY_MAX_DISTINCT = 256
 

@@ -162,12 +162,20 @@ class PredictionService:
                     "shadow": shadow,
                     "client_id": client_id,
                     "features": r,
-                    "price": float(scored.price[i]),
-                    "price_low": float(scored.low[i]),
-                    "price_high": float(scored.high[i]),
+                    "price": price,
+                    "price_low": low,
+                    "price_high": high,
                     "latency_ms": latency_ms,
                 }
-                for i, r in enumerate(rows)
+                for i, (r, price, low, high) in enumerate(
+                    zip(
+                        rows,
+                        scored.price.tolist(),
+                        scored.low.tolist(),
+                        scored.high.tolist(),
+                        strict=True,
+                    )
+                )
             ]
         )
 

