@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -45,31 +46,41 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-_COLUMNS = [c.name for c in predictions.columns if c.name != "id"]
-_SQLITE_INSERT = (
-    f"INSERT INTO predictions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+def _sqlite_datetime(ts: dt.datetime) -> str:
+    return (ts.astimezone(dt.UTC) if ts.tzinfo else ts).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_bool(v: Any) -> int | None:
+    return None if v is None else int(bool(v))
+
+
+def _sqlite_binding(column: sa.Column[Any]) -> tuple[str, Any, Callable[[Any], Any] | None]:
+    """(name, default, conversion) of one column, as SQLAlchemy binds it for SQLite."""
+    default = column.default.arg if isinstance(column.default, sa.ColumnDefault) else None
+    if isinstance(column.type, sa.DateTime):
+        return column.name, default, lambda v: None if v is None else _sqlite_datetime(v)
+    if isinstance(column.type, sa.Boolean):
+        return column.name, default, _sqlite_bool
+    if isinstance(column.type, sa.JSON):
+        return column.name, default, _json  # None too: SQLAlchemy writes JSON null
+    return column.name, default, None
+
+
+# every column but the key, from the table itself: a column added there is bound here too
+_SQLITE_BINDINGS = [_sqlite_binding(c) for c in predictions.columns if not c.primary_key]
+_SQLITE_INSERT = "INSERT INTO predictions ({}) VALUES ({})".format(
+    ", ".join(name for name, _, _ in _SQLITE_BINDINGS), ", ".join("?" * len(_SQLITE_BINDINGS))
 )
 
 
 def _sqlite_values(r: dict[str, Any]) -> tuple[Any, ...]:
     """One row as SQLAlchemy would bind it for SQLite, without its per-row machinery (about
     half of the writer thread's Python time): datetimes as its text format (UTC, no offset),
-    booleans as 0/1, JSON as text. Tested to read back the same through SQLAlchemy."""
-    ts = r["ts"].astimezone(dt.UTC) if r["ts"].tzinfo else r["ts"]
-    return (
-        r["request_id"],
-        r.get("row", 0),
-        ts.strftime("%Y-%m-%d %H:%M:%S.%f"),
-        r["model_name"],
-        r["model_version"],
-        r["variant"],
-        int(bool(r.get("shadow", False))),
-        r.get("client_id"),
-        _json(r["features"]),
-        r["price"],
-        r.get("price_low"),
-        r.get("price_high"),
-        r.get("latency_ms"),
+    booleans as 0/1, JSON as text, column defaults where a row has no value. Tested to read
+    back the same through SQLAlchemy."""
+    return tuple(
+        r.get(name, default) if conv is None else conv(r.get(name, default))
+        for name, default, conv in _SQLITE_BINDINGS
     )
 
 
