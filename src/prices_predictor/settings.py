@@ -38,6 +38,15 @@ class Settings(BaseSettings):
         4000.0, description="Training rows with Gr Liv Area above this are dropped (De Cock)."
     )
     interval_coverage: float = Field(0.8, gt=0, lt=1, description="Nominal price range coverage.")
+    location_effect: bool = Field(
+        True, description="Learn a per-block location effect from PID when the data has it."
+    )
+    location_divisor: int = Field(
+        1000, ge=1, description="Block = PID // this (Ames: 1000, the plat block)."
+    )
+    location_prior: float = Field(
+        10.0, gt=0, description="Shrinkage of a block's effect, in pseudo-sales at zero."
+    )
     tune_trials: int = Field(30, ge=1, description="Optuna trials for --tune.")
     tune_timeout_s: float = Field(600.0, gt=0, description="Optuna time budget for --tune.")
     n_jobs: int = Field(2, ge=1, description="Threads for model fitting.")

@@ -45,6 +45,15 @@ def test_hard_violations(small_ames: pd.DataFrame, column: str, value: object, r
     assert "rule" in str(err.value) and column in str(err.value)
 
 
+def test_a_bad_parcel_id_is_soft(small_ames: pd.DataFrame) -> None:
+    df = small_ames.head(10).astype({"PID": object})
+    df.loc[[1, 2, 3], "PID"] = ["0526-301-100", -4, 526301100.5]
+    report = validate(df)
+    assert not report.hard  # such a row is priced without the location effect
+    (v,) = [v for v in report.soft if v.column == "PID"]
+    assert v.count == 3 and v.rule == "type: parcel id, a whole number >= 0"
+
+
 def test_missing_columns_are_soft(small_ames: pd.DataFrame) -> None:
     report = validate(small_ames.drop(columns=["Pool QC", "Fence"]).head(20))
     assert not report.hard

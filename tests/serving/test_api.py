@@ -28,7 +28,7 @@ HOUSE = {
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = json.loads(
-        df.drop(columns=["SalePrice", "Order", "PID"]).to_json(orient="records")
+        df.drop(columns=["SalePrice", "Order"]).to_json(orient="records")
     )
     return out
 
@@ -75,6 +75,21 @@ def test_original_names_are_accepted_and_give_the_same_price(client: TestClient)
         },
     ).json()["price"]
     assert a == b
+
+
+def test_a_parcel_id_adds_its_blocks_location_effect(client: TestClient, bundle_dir: Path) -> None:
+    location = load_bundle(bundle_dir)[0].location
+    assert location is not None
+    i = int(np.argmax(np.abs(location.effects)))  # the block furthest from the model
+    pid = int(location.keys[i]) * location.spec.divisor + 7
+    without = client.post("/v1/predict", json=HOUSE).json()
+    within = client.post("/v1/predict", json={**HOUSE, "pid": pid}).json()
+    assert "pid" in without["imputed"] and "pid" not in within["imputed"]
+    assert within["price"] == pytest.approx(without["price"] * np.exp(location.effects[i]))
+    assert abs(within["price"] / without["price"] - 1) > 0.005
+    # a block the training data never saw: the price without location
+    unseen = client.post("/v1/predict", json={**HOUSE, "PID": 7}).json()
+    assert unseen["price"] == without["price"] and "pid" not in unseen["imputed"]
 
 
 def test_missing_key_features_warn(client: TestClient) -> None:
@@ -157,6 +172,9 @@ def test_invocations_accepts_mlflow_payloads(
         ({"overall_qual": 11}, "overall_qual", "less_than_equal"),
         ({"overall_cond": 0}, "overall_cond", "greater_than_equal"),
         ({"colour": "red"}, "colour", "extra_forbidden"),
+        ({"pid": -1}, "pid", "greater_than_equal"),
+        ({"pid": "526-301-100"}, "pid", "int_parsing"),
+        ({"PID": 526301100.5}, "PID", "int_from_float"),  # named as sent
     ],
 )
 def test_bad_fields_are_422_naming_field_and_rule(

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from prices_predictor.deploy.bundle import load_bundle
+from prices_predictor.features.location import LocationSpec
 from prices_predictor.models.explain import explain, fold_matrix
 from prices_predictor.models.registry import default_params
 from prices_predictor.models.train import fit_price_model
@@ -30,6 +31,20 @@ def test_base_plus_contributions_is_the_prediction(name: str, small_ames: pd.Dat
         exp.base + exp.values.sum(axis=1), model.predict_log(rows), atol=1e-4
     )
     assert "Neighborhood" in exp.sources and not any("=" in s for s in exp.sources)
+
+
+def test_the_location_effect_is_its_own_contribution(small_ames: pd.DataFrame) -> None:
+    spec = LocationSpec(divisor=10_000, prior=2.0)  # coarse blocks: most rows have one
+    train = small_ames.head(400)
+    model = fit_price_model(train, "linear", default_params(), folds=2, location=spec).model
+    rows = small_ames.tail(30)
+    exp = explain(model, rows)
+    assert exp.sources[-1] == "PID" and model.location is not None
+    np.testing.assert_allclose(exp.values[:, -1], model.location.effect(rows))
+    assert np.count_nonzero(exp.values[:, -1]) > 10
+    np.testing.assert_allclose(
+        exp.base + exp.values.sum(axis=1), model.predict_log(rows), atol=1e-9
+    )
 
 
 def test_fold_matrix_sums_one_hot_columns() -> None:

@@ -26,7 +26,7 @@ from prices_predictor.models.price_model import PriceModel
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 PRICE_COLUMNS = ("price", "price_low", "price_high")
-_ORIGINAL = {schema.snake(c): c for c in schema.FEATURES}
+_ORIGINAL = {schema.snake(c): c for c in (*schema.FEATURES, schema.LOCATION_COLUMN)}
 # read as categoricals: parsed once per distinct value instead of once per row
 _TEXT = frozenset(schema.CATEGORICAL) | {schema.snake(c) for c in schema.CATEGORICAL}
 
@@ -84,8 +84,10 @@ def score_file(
     t0 = time.perf_counter()
     df = read_houses(data)
     kept = [c for c in schema.ID_COLUMNS if c in df.columns] if keep is None else list(keep)
+    # a kept column may have been renamed on reading (pid -> PID): output it as asked
+    source = {c: c if c in df.columns else _ORIGINAL.get(c, c) for c in kept}
     for c in kept:
-        if c not in df.columns:
+        if source[c] not in df.columns:
             raise DataError(f"{data}: no column '{c}' to keep")
         if c in PRICE_COLUMNS:
             raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
@@ -98,15 +100,15 @@ def score_file(
     log_price = model.predict_log(df)
     low, high = model.price_range(log_price)
     t3 = time.perf_counter()
-    result = pd.DataFrame({c: df[c].to_numpy() for c in kept})
+    result = pd.DataFrame({c: df[source[c]].to_numpy() for c in kept})
     for name, values in zip(PRICE_COLUMNS, (np.expm1(log_price), low, high), strict=True):
         result[name] = values
     _write(result, out)
-    features = set(schema.FEATURES)
+    features = {*schema.FEATURES, schema.LOCATION_COLUMN}
     return BatchResult(
         rows=len(df),
         kept=kept,
-        ignored=[c for c in df.columns if c not in features and c not in kept],
+        ignored=[c for c in df.columns if c not in features and c not in source.values()],
         report=report,
         key_missing=model.encoder.missing_counts(df, schema.KEY_FEATURES),
         out_of_range=model.encoder.out_of_range_counts(df),

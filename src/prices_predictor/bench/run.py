@@ -382,7 +382,7 @@ def main() -> None:
     from prices_predictor.data.ingest import load
     from prices_predictor.data.split import protocol_split
 
-    holdout = protocol_split(load("ames"))[1].drop(columns=["SalePrice", "Order", "PID"])
+    holdout = protocol_split(load("ames"))[1].drop(columns=["SalePrice", "Order"])
     inproc = in_process(home / "bundle", holdout)
     print(f"bench: in-process {inproc}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

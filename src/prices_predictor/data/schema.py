@@ -192,6 +192,9 @@ SCORE_COLUMNS: tuple[str, ...] = ("Overall Qual", "Overall Cond")
 CATEGORICAL: tuple[str, ...] = tuple(ORDINAL) + NOMINAL
 FEATURES: tuple[str, ...] = NUMERIC + CATEGORICAL
 ID_COLUMNS: tuple[str, ...] = ("Order", "PID")
+# The parcel id: not a model feature, but its block carries a location effect
+# (features/location.py).
+LOCATION_COLUMN = "PID"
 KEY_FEATURES: tuple[str, ...] = ("Gr Liv Area", "Overall Qual", "Neighborhood", "Year Built")
 # Features whose increase must never lower the predicted price, all else equal.
 MONOTONE_INCREASING: tuple[str, ...] = ("Gr Liv Area", "Overall Qual")

@@ -104,6 +104,13 @@ def validate(
     for col in schema.SCORE_COLUMNS:
         if col in num:
             _check(report, df, col, (num[col] < 1) | (num[col] > 10), "range: 1..10", True)
+    if schema.LOCATION_COLUMN in df.columns:
+        col = schema.LOCATION_COLUMN
+        raw = df[col] if pd.api.types.is_numeric_dtype(df[col]) else df[col].astype(object)
+        pid = pd.to_numeric(raw, errors="coerce")
+        bad = df[col].notna() & ~((pid >= 0) & (pid % 1 == 0))
+        # a soft rule: such a row is priced without the location effect, nothing else
+        _check(report, df, col, bad, "type: parcel id, a whole number >= 0", False)
     if "Year Built" in num and "Year Remod/Add" in num:
         bad = num["Year Remod/Add"] < num["Year Built"]
         _check(report, df, "Year Remod/Add", bad, "order: remodel >= built", False)

@@ -3,8 +3,9 @@
 Trees use TreeSHAP (XGBoost ``pred_contribs``, LightGBM ``pred_contrib``, CatBoost ShapValues,
 ``shap.TreeExplainer`` for the random forest); the Ridge pipeline is explained exactly (its
 transforms are per column, so each column's share is coef * standardised value); a blend is the
-weighted sum of its members' explanations. In every case base + sum(contributions) equals the
-model's log prediction.
+weighted sum of its members' explanations. A location effect is its own source, named after
+the parcel id column. In every case base + sum(contributions) equals the model's log
+prediction.
 """
 
 from __future__ import annotations
@@ -87,7 +88,11 @@ def explain(model: Any, rows: Any) -> Explanation:
     X = model.encoder.transform(rows)
     base, phi = raw_contributions(model.regressor, X)
     fold, sources = fold_matrix(model.encoder.feature_names)
-    return Explanation(base, phi @ fold, sources)
+    values = phi @ fold
+    if model.location is not None:
+        values = np.column_stack([values, model.location.effect(rows)])
+        sources = [*sources, model.location.spec.column]
+    return Explanation(base, values, sources)
 
 
 def global_importance(exp: Explanation) -> list[dict[str, float | str]]:

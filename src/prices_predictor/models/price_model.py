@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from prices_predictor.features.encoder import FeatureEncoder, Rows
+from prices_predictor.features.location import LocationEffect
 
 CHUNK_ROWS = 50_000
 PIPELINE_ROWS = 40_000  # from here a batch is encoded and scored in pipelined slices
@@ -37,8 +38,15 @@ class PriceModel:
     interval_halfwidth: float  # in log-price units, from out-of-fold residuals
     interval_coverage: float
     metadata: dict[str, Any] = field(default_factory=dict)
+    location: LocationEffect | None = None  # added to the log prediction when set
 
     def predict_log(self, rows: Rows) -> np.ndarray:
+        out = self._predict_log_features(rows)
+        if self.location is None:
+            return out
+        return out + self.location.effect(rows)
+
+    def _predict_log_features(self, rows: Rows) -> np.ndarray:
         n = len(rows)
         if n < PIPELINE_ROWS:
             return self.predict_log_encoded(self.encoder.transform(rows))
@@ -72,6 +80,7 @@ class PriceModel:
         return out
 
     def predict_log_encoded(self, X: np.ndarray) -> np.ndarray:
+        """The regressor's log prediction for encoded rows (no location effect)."""
         return np.asarray(self._scorer()(X), dtype=np.float64)
 
     def warm_kernels(self) -> None:

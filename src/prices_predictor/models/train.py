@@ -14,6 +14,7 @@ from prices_predictor.data import schema
 from prices_predictor.data.split import log_target
 from prices_predictor.evaluation.metrics import conformal_halfwidth
 from prices_predictor.features.encoder import FeatureEncoder
+from prices_predictor.features.location import LocationEffect, LocationSpec, block_ids
 from prices_predictor.models.base import FeatureContext
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.models.registry import get_strategy, params_for
@@ -87,11 +88,19 @@ def fit_price_model(
     seed: int = 42,
     n_jobs: int = 2,
     coverage: float = 0.8,
+    location: LocationSpec | None = None,
 ) -> FitResult:
-    """CV on ``train`` (metrics + conformal residuals), then the final fit on all of it."""
+    """CV on ``train`` (metrics + conformal residuals), then the final fit on all of it.
+
+    With ``location``, the out-of-fold residuals also teach the per-block location effect;
+    the CV metrics and the range then use each row's effect learned without that row.
+    """
     t0 = time.perf_counter()
     y = log_target(train, target)
     oof = cross_validate(train, name, all_params, target, folds, seed, n_jobs)
+    effect = fit_location(train, y - oof, location) if location is not None else None
+    if effect is not None:
+        oof = oof + effect.leave_one_out(train[effect.spec.column], y - oof)
     cv_mean, cv_std = fold_rmse(y, oof, folds, seed)
     encoder = FeatureEncoder().fit(train)
     reg = build_regressor(name, all_params, encoder, seed, n_jobs)
@@ -103,5 +112,17 @@ def fit_price_model(
         params=params_for(name, all_params),
         interval_halfwidth=conformal_halfwidth(y - oof, coverage),
         interval_coverage=coverage,
+        location=effect,
     )
     return FitResult(model, cv_mean, cv_std, oof, time.perf_counter() - t0)
+
+
+def fit_location(
+    train: pd.DataFrame, residuals: np.ndarray, spec: LocationSpec
+) -> LocationEffect | None:
+    """The location effect, or None when the data has no usable parcel id."""
+    if spec.column not in train.columns:
+        return None
+    if not (block_ids(train[spec.column], spec.divisor) >= 0).any():
+        return None
+    return LocationEffect.fit(train[spec.column], residuals, spec)

@@ -57,6 +57,17 @@ for _c in schema.NUMERIC:
     _fields[schema.snake(_c)] = _numeric_field(_c)
 for _c in schema.CATEGORICAL:
     _fields[schema.snake(_c)] = _category_field(_c)
+_fields[schema.snake(schema.LOCATION_COLUMN)] = (
+    int | None,
+    Field(
+        None,
+        ge=0,
+        lt=10**15,
+        validation_alias=AliasChoices(schema.snake(schema.LOCATION_COLUMN), schema.LOCATION_COLUMN),
+        title=schema.LOCATION_COLUMN,
+        description="parcel id, a whole number >= 0; its block carries the location effect",
+    ),
+)
 
 HouseFeatures = create_model(  # type: ignore[call-overload]
     "HouseFeatures",
@@ -72,6 +83,7 @@ HouseFeatures = create_model(  # type: ignore[call-overload]
                 "year_built": 2003,
                 "total_bsmt_sf": 856,
                 "garage_cars": 2,
+                "pid": 527105010,
             }
         },
     ),
@@ -79,7 +91,9 @@ HouseFeatures = create_model(  # type: ignore[call-overload]
 )
 HouseFeatures.__doc__ = "One house; every field optional (missing ones are imputed)."
 
-SNAKE_TO_ORIGINAL: dict[str, str] = {schema.snake(c): c for c in schema.FEATURES}
+SNAKE_TO_ORIGINAL: dict[str, str] = {
+    schema.snake(c): c for c in (*schema.FEATURES, schema.LOCATION_COLUMN)
+}
 
 
 def to_row(house: BaseModel) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from prices_predictor.serving.predlog import PredictionLog
 from prices_predictor.settings import Settings
 
 KEY_SNAKE = {c: schema.snake(c) for c in schema.FEATURES}
+LOCATION_SNAKE = schema.snake(schema.LOCATION_COLUMN)
 MAX_SHADOW_BACKLOG = 256
 log = logging.getLogger("prices_predictor.serving.ab")
 
@@ -116,7 +117,7 @@ class PredictionService:
         log_price = self._predict_log_cached(m, rows)
         low, high = m.model.price_range(log_price)
         price = np.expm1(log_price)
-        notes = [row_notes(m.model.encoder, r) for r in rows]
+        notes = [row_notes(m.model, r) for r in rows]
         imputed = [n.imputed for n in notes]
         warnings = [n.warnings for n in notes]
         series = self.metrics.variant(variant)
@@ -185,9 +186,11 @@ class RowNotes(NamedTuple):
     warnings: list[str]
 
 
-def row_notes(encoder: Any, row: dict[str, Any]) -> RowNotes:
-    """What a response says about one row: imputed features, and warnings for missing key
-    features and for numbers outside what the model was trained on."""
+def row_notes(model: Any, row: dict[str, Any]) -> RowNotes:
+    """What a response says about one row: imputed features (and a missing parcel id when the
+    model has a location effect), and warnings for missing key features and for numbers
+    outside what the model was trained on."""
+    encoder = model.encoder
     missing = encoder.missing_features(row)
     warnings = []
     key = [KEY_SNAKE[c] for c in schema.KEY_FEATURES if c in missing]
@@ -200,4 +203,7 @@ def row_notes(encoder: Any, row: dict[str, Any]) -> RowNotes:
         "the model prices it as the nearest houses it has seen"
         for c, v, lo, hi in encoder.out_of_range(row)
     ]
-    return RowNotes([KEY_SNAKE[c] for c in missing], warnings)
+    imputed = [KEY_SNAKE[c] for c in missing]
+    if model.location is not None and row.get(model.location.spec.column) is None:
+        imputed.append(LOCATION_SNAKE)
+    return RowNotes(imputed, warnings)

@@ -26,7 +26,8 @@ class PricesPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined
 
 
 def signature_for(frame: pd.DataFrame) -> Any:
-    """Every feature optional, typed as in the training frame (MLflow refuses int -> double).
+    """Every feature (and the parcel id) optional, typed as in the training frame (MLflow
+    refuses int -> double).
 
     Integer columns are ``long``, float columns ``double``, text ``string``; a feature the
     training data lacked is ``double`` (numeric) or ``string`` (categorical).
@@ -35,11 +36,13 @@ def signature_for(frame: pd.DataFrame) -> Any:
     from mlflow.types import ColSpec, Schema
 
     cols: list[Any] = []
-    for c in schema.FEATURES:
+    for c in (*schema.FEATURES, schema.LOCATION_COLUMN):
         if c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
             t = "long"
         elif c in frame.columns and pd.api.types.is_float_dtype(frame[c]):
             t = "double"
+        elif c == schema.LOCATION_COLUMN:
+            t = "long"
         elif c in frame.columns or c in schema.CATEGORICAL:
             t = (
                 "string"
@@ -53,5 +56,5 @@ def signature_for(frame: pd.DataFrame) -> Any:
 
 
 def input_example(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in schema.FEATURES if c in frame.columns]
+    cols = [c for c in (*schema.FEATURES, schema.LOCATION_COLUMN) if c in frame.columns]
     return frame[cols].head(2).copy()

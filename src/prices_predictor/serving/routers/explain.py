@@ -84,7 +84,7 @@ async def explain(
         )
         return Response(png, media_type="image/png", headers={"X-Model-Version": m.version})
     low, high = m.model.price_range(np.array([pred]))
-    notes = row_notes(m.model.encoder, row)
+    notes = row_notes(m.model, row)
     return ExplainResponse(
         request_id=rid,
         model=ModelRef(name=m.name, version=m.version, alias=m.alias, variant=CHAMPION),

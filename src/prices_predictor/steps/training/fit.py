@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import get_step_context, step
 
+from prices_predictor.features.location import LocationSpec
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.models.registry import default_params
 from prices_predictor.models.train import fit_price_model
@@ -49,7 +50,17 @@ def fit_model(
             mlflow.log_metrics({"tune_best_cv_rmse": best, "tune_trials": n})
             mlflow.log_dict(params, "tuned_params.json")
             log.info("tuning done: CV RMSE %.4f after %d trials", best, n)
-        result = fit_price_model(train, model, params, **cv_args, coverage=s.interval_coverage)
+        spec = (
+            LocationSpec(divisor=s.location_divisor, prior=s.location_prior)
+            if s.location_effect
+            else None
+        )
+        result = fit_price_model(
+            train, model, params, **cv_args, coverage=s.interval_coverage, location=spec
+        )
+        location = result.model.location
+        if spec is not None and location is None:
+            log.warning("no %s column with parcel ids: no location effect", spec.column)
         flat = {
             f"{k}": json.dumps(v) if isinstance(v, dict) else v
             for k, v in result.model.params.items()
@@ -61,6 +72,9 @@ def fit_model(
                 "cv_folds": s.cv_folds,
                 "seed": s.seed,
                 "test_size": s.test_size,
+                "location": f"{spec.column} // {spec.divisor}, prior {spec.prior:g}"
+                if location is not None and spec is not None
+                else "none",
                 **{k: str(v)[:500] for k, v in flat.items()},
             }
         )
@@ -70,6 +84,7 @@ def fit_model(
             "interval_halfwidth_log": result.model.interval_halfwidth,
             "fit_seconds": result.fit_seconds,
             "train_rows": float(len(train)),
+            **(location.summary() if location is not None else {}),
         }
         mlflow.log_metrics(cv)
     return result.model, cv, run.info.run_id

@@ -14,7 +14,7 @@ const LABELS = {
   house_age: "Age at sale", remod_age: "Years since remodel", total_bath: "Bathrooms (total)",
   porch_sf: "Porch and deck area", has_second_floor: "Has a 2nd floor", has_garage: "Has a garage",
   has_basement: "Has a basement", has_fireplace: "Has a fireplace", has_pool: "Has a pool",
-  remodeled: "Remodelled",
+  remodeled: "Remodelled", PID: "Location (parcel block)",
 };
 const fmt = (v) => "$" + Math.round(v).toLocaleString("en-US");
 let schemaProps = {};
