@@ -1,4 +1,4 @@
-"""The fitted artefact: encoder + regressor + conformal range + metadata.
+"""The fitted artefact: encoder + regressor + location effect + conformal range + metadata.
 
 Pickled, it also carries the regressor flattened for the scoring kernel, and the regressor
 itself as a nested pickle that is only opened when something needs it (explanations, the
