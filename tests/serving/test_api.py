@@ -41,6 +41,8 @@ def test_health_ready_and_model_card(client: TestClient) -> None:
     assert card["name"] == "prices_predictor" and card["version"] == "1"
     assert card["alias"] == "bundle" and "rmse" in card["metrics"]
     assert "Gr Liv Area" in card["features"] and card["interval_coverage"] == 0.8
+    location = card["location"]
+    assert location["column"] == "PID" and location["divisor"] == 1000 and location["blocks"] > 100
 
 
 def test_predict_one_house(client: TestClient) -> None:

@@ -51,8 +51,15 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             err = page.locator("#f-overall_qual-err")
             expect(err).to_contain_text("less than or equal to 10", timeout=10_000)
             assert page.get_attribute("#f-overall_qual", "aria-invalid") == "true"
-            # a house bigger than any in training: priced, with the warning shown
+            # the parcel id, among the other fields: a negative one is refused by name
             page.fill("#f-overall_qual", "8")
+            page.fill("#f-pid", "-3")
+            page.click("#submit")
+            expect(page.locator("#f-pid-err")).to_contain_text(
+                "greater than or equal to 0", timeout=10_000
+            )
+            page.fill("#f-pid", "")
+            # a house bigger than any in training: priced, with the warning shown
             page.fill("#f-gr_liv_area", "20000")
             page.click("#submit")
             expect(page.locator("#warnings")).to_contain_text(
@@ -64,6 +71,7 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             expect(page.locator("#panel-card")).to_be_visible()
             assert page.locator("#importance .bar-row").count() >= 5
             assert "rmse" in page.locator("#card-metrics").inner_text()
+            assert "PID // 1000" in page.locator("#card-meta").inner_text()
             page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
             assert external == []  # everything is served by the app: works offline
         finally:

@@ -137,6 +137,13 @@ class BatchResponse(BaseModel):
     predictions: list[Prediction]
 
 
+class LocationInfo(BaseModel):
+    column: str = Field(description="Input field whose block carries the location effect.")
+    divisor: int = Field(description="Block = column // divisor.")
+    prior: float = Field(description="Shrinkage, in pseudo-sales at zero effect.")
+    blocks: int = Field(description="Blocks learned from the training data.")
+
+
 class ModelInfo(BaseModel):
     name: str
     version: str
@@ -151,6 +158,7 @@ class ModelInfo(BaseModel):
     loaded_at: str
     importance: list[dict[str, Any]] = Field(default_factory=list)
     categories: dict[str, list[str]] = Field(default_factory=dict)
+    location: LocationInfo | None = Field(None, description="None: no location effect.")
 
 
 class ErrorItem(BaseModel):

@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from prices_predictor.data import schema
+from prices_predictor.features.location import LocationEffect
 from prices_predictor.serving.deps import HolderDep
-from prices_predictor.serving.schemas import ModelInfo
+from prices_predictor.serving.schemas import LocationInfo, ModelInfo
 
 router = APIRouter(tags=["health"])
 
@@ -63,4 +64,14 @@ async def model_info(
         loaded_at=m.loaded_at,
         importance=meta.get("importance", [])[:30],
         categories={**{c: list(r) for c, r in schema.ORDINAL.items()}, **m.model.encoder.levels},
+        location=_location(m.model.location),
+    )
+
+
+def _location(effect: LocationEffect | None) -> LocationInfo | None:
+    if effect is None:
+        return None
+    spec = effect.spec
+    return LocationInfo(
+        column=spec.column, divisor=spec.divisor, prior=spec.prior, blocks=len(effect.keys)
     )

@@ -7,6 +7,7 @@ const KEY = [
   ["full_bath", "Full bathrooms", 2], ["half_bath", "Half bathrooms", 0],
   ["lot_area", "Lot area (sq ft)", 9500], ["overall_cond", "Overall condition (1-10)", 5],
   ["year_remod_add", "Year remodelled", 1995], ["kitchen_qual", "Kitchen quality", "TA"],
+  ["pid", "Parcel id (PID), for the location", null],
 ];
 // Engineered features, in words.
 const LABELS = {
@@ -139,8 +140,11 @@ async function loadCard() {
   document.getElementById("card-title").textContent = `${m.name} v${m.version} (${m.strategy})`;
   const meta = document.getElementById("card-meta");
   meta.replaceChildren();
+  const loc = m.location
+    ? `${m.location.column} // ${m.location.divisor} (${m.location.blocks} blocks)` : "none";
   for (const [k, v] of [["alias", m.alias], ["trained at", m.trained_at],
-                        ["data fingerprint", m.data_fingerprint], ["loaded at", m.loaded_at]]) {
+                        ["data fingerprint", m.data_fingerprint], ["location effect", loc],
+                        ["loaded at", m.loaded_at]]) {
     const tr = el("tr"); tr.append(el("th", {}, k), el("td", {}, v || "–")); meta.append(tr);
   }
   const metrics = document.getElementById("card-metrics");
