@@ -10,6 +10,7 @@ import pandas as pd
 
 from prices_predictor.data import schema
 from prices_predictor.errors import DataError
+from prices_predictor.features.location import NO_BLOCK, block_ids
 
 MIN_YEAR = 1800
 
@@ -106,10 +107,9 @@ def validate(
             _check(report, df, col, (num[col] < 1) | (num[col] > 10), "range: 1..10", True)
     if schema.LOCATION_COLUMN in df.columns:
         col = schema.LOCATION_COLUMN
-        raw = df[col] if pd.api.types.is_numeric_dtype(df[col]) else df[col].astype(object)
-        pid = pd.to_numeric(raw, errors="coerce")
-        bad = df[col].notna() & ~((pid >= 0) & (pid % 1 == 0))
-        # a soft rule: such a row is priced without the location effect, nothing else
+        # what the location effect cannot use (its own rule); soft: such a row is priced
+        # without the effect, nothing else
+        bad = df[col].notna() & (block_ids(df[col], 1) == NO_BLOCK)
         _check(report, df, col, bad, "type: parcel id, a whole number >= 0", False)
     if "Year Built" in num and "Year Remod/Add" in num:
         bad = num["Year Remod/Add"] < num["Year Built"]
