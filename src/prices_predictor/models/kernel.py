@@ -181,7 +181,8 @@ class Packed:
         out["right"] = self.children[:, 1]
         return out
 
-    def args(self) -> tuple[Any, ...]:
+    def linear_args(self) -> tuple[Any, ...]:
+        """The linear part's kernel arguments: intercept, coef, is_log, lo, hi."""
         inf = np.full(self.n_features, np.inf)
         return (
             self.intercept,
@@ -189,6 +190,11 @@ class Packed:
             self.is_log,
             -inf if self.lo is None else self.lo,
             inf if self.hi is None else self.hi,
+        )
+
+    def args(self) -> tuple[Any, ...]:
+        return (
+            *self.linear_args(),
             self.nodes(),
             self.roots,
             self.depth,
@@ -375,7 +381,7 @@ class Kernel:
         ones = np.full(1, np.iinfo(qs.node_mask.dtype).max, dtype=qs.node_mask.dtype)
         tables = (qs.group_start, qs.group_threshold, qs.group_node, qs.node_tree)
         leaves = (qs.node_mask, qs.leaf_start, qs.leaf_value, ones)
-        return _kernel_jit.score_qs, (*self._args[:5], *tables, *leaves)
+        return _kernel_jit.score_qs, (*self.packed.linear_args(), *tables, *leaves)
 
     def warm(self) -> None:
         """Load (or compile) every kernel this model uses, for both memory layouts (the
