@@ -26,7 +26,6 @@ from prices_predictor.models.price_model import PriceModel
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 PRICE_COLUMNS = ("price", "price_low", "price_high")
-_ORIGINAL = {schema.snake(c): c for c in (*schema.FEATURES, schema.LOCATION_COLUMN)}
 # read as categoricals: parsed once per distinct value instead of once per row
 _TEXT = frozenset(schema.CATEGORICAL) | {schema.snake(c) for c in schema.CATEGORICAL}
 
@@ -61,7 +60,7 @@ def read_houses(data: str) -> pd.DataFrame:
     """Read ``data`` with the ingestion strategies; snake_case feature names become original."""
     src = source_for(data)
     df = src.read(_TEXT)
-    renames = {c: _ORIGINAL[c] for c in df.columns if c in _ORIGINAL}
+    renames = {c: schema.ORIGINAL_NAME[c] for c in df.columns if c in schema.ORIGINAL_NAME}
     both = [c for c, orig in renames.items() if orig in df.columns]
     if both:
         raise DataError(
@@ -85,7 +84,7 @@ def score_file(
     df = read_houses(data)
     kept = [c for c in schema.ID_COLUMNS if c in df.columns] if keep is None else list(keep)
     # a kept column may have been renamed on reading (pid -> PID): output it as asked
-    source = {c: c if c in df.columns else _ORIGINAL.get(c, c) for c in kept}
+    source = {c: c if c in df.columns else schema.ORIGINAL_NAME.get(c, c) for c in kept}
     for c in kept:
         if source[c] not in df.columns:
             raise DataError(f"{data}: no column '{c}' to keep")
@@ -104,7 +103,7 @@ def score_file(
     for name, values in zip(PRICE_COLUMNS, (np.expm1(log_price), low, high), strict=True):
         result[name] = values
     _write(result, out)
-    features = {*schema.FEATURES, schema.LOCATION_COLUMN}
+    features = set(schema.INPUTS)
     return BatchResult(
         rows=len(df),
         kept=kept,

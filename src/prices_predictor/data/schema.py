@@ -195,6 +195,8 @@ ID_COLUMNS: tuple[str, ...] = ("Order", "PID")
 # The parcel id: not a model feature, but its block carries a location effect
 # (features/location.py).
 LOCATION_COLUMN = "PID"
+# Every column a model reads from a house.
+INPUTS: tuple[str, ...] = (*FEATURES, LOCATION_COLUMN)
 KEY_FEATURES: tuple[str, ...] = ("Gr Liv Area", "Overall Qual", "Neighborhood", "Year Built")
 # Features whose increase must never lower the predicted price, all else equal.
 MONOTONE_INCREASING: tuple[str, ...] = ("Gr Liv Area", "Overall Qual")
@@ -207,3 +209,7 @@ def snake(name: str) -> str:
     while "__" in out:
         out = out.replace("__", "_")
     return out.strip("_")
+
+
+# snake_case input name -> original column name (API fields, snake_case files)
+ORIGINAL_NAME: dict[str, str] = {snake(c): c for c in INPUTS}

@@ -91,14 +91,10 @@ HouseFeatures = create_model(  # type: ignore[call-overload]
 )
 HouseFeatures.__doc__ = "One house; every field optional (missing ones are imputed)."
 
-SNAKE_TO_ORIGINAL: dict[str, str] = {
-    schema.snake(c): c for c in (*schema.FEATURES, schema.LOCATION_COLUMN)
-}
-
 
 def to_row(house: BaseModel) -> dict[str, Any]:
     """Validated house -> dict keyed by original column names, nulls dropped."""
-    return {SNAKE_TO_ORIGINAL[k]: v for k, v in house.__dict__.items() if v is not None}
+    return {schema.ORIGINAL_NAME[k]: v for k, v in house.__dict__.items() if v is not None}
 
 
 class ModelRef(BaseModel):

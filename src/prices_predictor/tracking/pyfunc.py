@@ -36,7 +36,7 @@ def signature_for(frame: pd.DataFrame) -> Any:
     from mlflow.types import ColSpec, Schema
 
     cols: list[Any] = []
-    for c in (*schema.FEATURES, schema.LOCATION_COLUMN):
+    for c in schema.INPUTS:
         if c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
             t = "long"
         elif c in frame.columns and pd.api.types.is_float_dtype(frame[c]):
@@ -56,5 +56,5 @@ def signature_for(frame: pd.DataFrame) -> Any:
 
 
 def input_example(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in (*schema.FEATURES, schema.LOCATION_COLUMN) if c in frame.columns]
+    cols = [c for c in schema.INPUTS if c in frame.columns]
     return frame[cols].head(2).copy()
