@@ -27,12 +27,18 @@ def blend(ames: pd.DataFrame) -> tuple[PriceModel, pd.DataFrame]:
     ("feature", "grid"),
     [("Gr Liv Area", np.linspace(500, 4000, 15)), ("Overall Qual", np.arange(1, 11))],
 )
+# the Ridge gives quality its own slope per sale condition: family sales ask for a negative
+# one, which the monotone constraint holds at zero
+@pytest.mark.parametrize("condition", [None, "Family", "AdjLand", "Partial", "Unheard-of"])
 def test_more_never_lowers_the_price(
-    blend: tuple[PriceModel, pd.DataFrame], feature: str, grid: np.ndarray
+    blend: tuple[PriceModel, pd.DataFrame], feature: str, grid: np.ndarray, condition: str | None
 ) -> None:
     model, holdout = blend
     for _, row in holdout.sample(40, random_state=1).iterrows():
-        rows = [{**row.to_dict(), feature: float(v)} for v in grid]
+        house = (
+            row.to_dict() if condition is None else {**row.to_dict(), "Sale Condition": condition}
+        )
+        rows = [{**house, feature: float(v)} for v in grid]
         prices = model.predict_price(rows)
         assert (np.diff(prices) >= -1e-6).all(), (feature, row["Order"], prices)
 

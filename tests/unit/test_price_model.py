@@ -90,6 +90,23 @@ def test_a_pickle_from_before_the_ridge_clip_scores_as_it_did(small_ames: pd.Dat
     np.testing.assert_allclose(old.predict_log(rows), want, atol=2e-5)
 
 
+def test_a_pickle_from_before_the_interactions_scores_as_it_did(small_ames: pd.DataFrame) -> None:
+    """Kernel tables saved before the Ridge had product terms (no pair fields) still score."""
+    import dataclasses
+
+    params = default_params()
+    for k, v in FAST_PARAMS.items():
+        params[k].update(v)
+    params["linear"]["interactions"] = []
+    model = fit_price_model(small_ames, "blend", params, folds=2, n_jobs=1).model
+    rows = small_ames.head(30)
+    want = model.predict_log(rows)
+    old = pickle.loads(pickle.dumps(model))
+    old._packed = dataclasses.replace(old._packed, pair_i=None, pair_j=None, pair_coef=None)
+    old.__dict__.pop("_fast", None)
+    np.testing.assert_allclose(old.predict_log(rows), want, atol=1e-12)
+
+
 def test_a_large_batch_is_scored_in_pipelined_slices_with_the_same_numbers(
     small_ames: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -137,11 +137,18 @@ def test_kernel_python_source_agrees_with_its_compiled_form(tiny: pd.DataFrame) 
         func.py_func(X, 0, len(X), *args, out, *extra)
         np.testing.assert_allclose(out, want, atol=2e-5)
     n, inf = X.shape[1], np.full(X.shape[1], np.inf)
-    assert jit._linear.py_func(X[0], 1.0, np.ones(n), np.zeros(n, bool), -inf, inf) == (
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    plain = (np.ones(n), np.zeros(n, bool))
+    assert jit._linear.py_func(X[0], 1.0, *plain, -inf, inf, *none) == (
         pytest.approx(1.0 + X[0].sum())
     )
-    capped = jit._linear.py_func(X[0] + 1, 0.0, np.ones(n), np.zeros(n, bool), -inf, X[0])
+    capped = jit._linear.py_func(X[0] + 1, 0.0, *plain, -inf, X[0], *none)
     assert capped == pytest.approx(X[0].sum())
+    # a product term: 2 * t(x_3) * t(x_5), on the clipped values
+    pair = (np.array([3]), np.array([5]), np.array([2.0]))
+    x = X[0] + 1
+    with_pair = jit._linear.py_func(x, 0.0, np.zeros(n), plain[1], -inf, X[0], *pair)
+    assert with_pair == pytest.approx(2.0 * X[0, 3] * X[0, 5])
 
 
 def test_warm_cache_fills_the_numba_cache(tmp_path: Path) -> None:

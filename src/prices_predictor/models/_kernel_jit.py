@@ -60,6 +60,15 @@ def log1p_nonneg(v: float) -> float:
     return k * _LN2_HI - ((h - (s * (h + r) + k * _LN2_LO + fix)) - f)
 
 
+@njit(cache=True, inline="always")  # type: ignore[misc]
+def _t(v: float, lo: float, hi: float, is_log: bool) -> float:
+    """The linear part's input transform: clip to the training range, log1p if skewed."""
+    v = min(max(v, lo), hi)
+    if is_log:
+        v = log1p_nonneg(v if v > 0.0 else 0.0)
+    return v
+
+
 @njit(cache=True, nogil=True)  # type: ignore[misc]
 def _linear(
     x: np.ndarray,
@@ -68,13 +77,16 @@ def _linear(
     is_log: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    pair_coef: np.ndarray,
 ) -> float:
     s = intercept
     for j in range(x.shape[0]):
-        v = min(max(x[j], lo[j]), hi[j])
-        if is_log[j]:
-            v = log1p_nonneg(v if v > 0.0 else 0.0)
-        s += coef[j] * v
+        s += coef[j] * _t(x[j], lo[j], hi[j], is_log[j])
+    for p in range(pair_i.shape[0]):
+        a, b = pair_i[p], pair_j[p]
+        s += pair_coef[p] * _t(x[a], lo[a], hi[a], is_log[a]) * _t(x[b], lo[b], hi[b], is_log[b])
     return s
 
 
@@ -89,6 +101,9 @@ def score_rows(
     is_log: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    pair_coef: np.ndarray,
     nodes: np.ndarray,
     roots: np.ndarray,
     depth: np.ndarray,
@@ -107,7 +122,7 @@ def score_rows(
         x = X[i]
         for j in range(nf):
             x32[j] = np.float64(np.float32(x[j]))
-        s = _linear(x, intercept, coef, is_log, lo, hi)
+        s = _linear(x, intercept, coef, is_log, lo, hi, pair_i, pair_j, pair_coef)
         for g in range(groups.shape[0]):
             a, b, d = groups[g, 0], groups[g, 1], groups[g, 2]
             xs = x32 if groups[g, 3] else x
@@ -132,6 +147,9 @@ def score_blocks(
     is_log: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    pair_coef: np.ndarray,
     nodes: np.ndarray,
     roots: np.ndarray,
     depth: np.ndarray,
@@ -156,7 +174,7 @@ def score_blocks(
                 x64[r, j] = v
                 x32[r, j] = np.float64(np.float32(v))
         for r in range(nb):
-            acc[r] = _linear(x64[r], intercept, coef, is_log, lo, hi)
+            acc[r] = _linear(x64[r], intercept, coef, is_log, lo, hi, pair_i, pair_j, pair_coef)
         for t in range(roots.shape[0]):
             xs = x32 if as32[t] else x64
             for r in range(nb):
@@ -181,6 +199,9 @@ def score_qs(
     is_log: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    pair_coef: np.ndarray,
     group_start: np.ndarray,
     group_threshold: np.ndarray,
     group_node: np.ndarray,
@@ -218,6 +239,14 @@ def score_qs(
             else:
                 for r in range(LANES):
                     acc[r] += c * min(max(xt[o + r], a), b)
+        for p in range(pair_i.shape[0]):
+            i, j, c = pair_i[p], pair_j[p], pair_coef[p]
+            for r in range(LANES):
+                acc[r] += (
+                    c
+                    * _t(xt[i * LANES + r], lo[i], hi[i], is_log[i])
+                    * _t(xt[j * LANES + r], lo[j], hi[j], is_log[j])
+                )
         bits[:] = ones[0]
         for j in range(nf):
             g, end = group_start[j], group_start[j + 1]

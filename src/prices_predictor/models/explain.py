@@ -2,7 +2,8 @@
 
 Trees use TreeSHAP (XGBoost ``pred_contribs``, LightGBM ``pred_contrib``, CatBoost ShapValues,
 ``shap.TreeExplainer`` for the random forest); the Ridge pipeline is explained exactly (its
-transforms are per column, so each column's share is coef * standardised value); a blend is the
+transforms are per column, so each column's share is coef * standardised value, and a product
+term of two columns is shared half and half between them); a blend is the
 weighted sum of its members' explanations. A location effect is its own source, named after
 the parcel id column. In every case base + sum(contributions) equals the model's log
 prediction.
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from prices_predictor.models.blend import Blend
-from prices_predictor.models.fast import _is_linear
+from prices_predictor.models.fast import _is_linear, linear_steps
 
 
 @dataclass
@@ -57,9 +58,15 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             phi += w * p
         return base, phi
     if _is_linear(reg):
-        skew, scaler, ridge = (s for _, s in reg.steps)
+        skew, scaler, pairs, ridge = linear_steps(reg)
         z = scaler.transform(skew.transform(X))
-        return np.full(X.shape[0], float(ridge.intercept_)), z * ridge.coef_
+        n = z.shape[1]
+        phi = z * ridge.coef_[:n]
+        for (i, j), b in zip(pairs, ridge.coef_[n:], strict=True):
+            half = 0.5 * b * z[:, i] * z[:, j]  # a product term: half to each column
+            phi[:, i] += half
+            phi[:, j] += half
+        return np.full(X.shape[0], float(ridge.intercept_)), phi
     kind = type(reg).__name__
     if kind == "XGBRegressor":
         import xgboost as xgb

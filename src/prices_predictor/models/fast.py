@@ -17,7 +17,8 @@ from sklearn.preprocessing import StandardScaler
 
 from prices_predictor.models.blend import Blend
 from prices_predictor.models.kernel import PARALLEL_ROWS, Kernel, Unsupported, flatten
-from prices_predictor.models.linear import SkewLog
+from prices_predictor.models.linear import Interactions, SkewLog
+from prices_predictor.models.monotone_ridge import MonotoneRidge
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
@@ -75,46 +76,73 @@ def library_predict(reg: Any, n_jobs: int = 2) -> Predict:
 
 
 def _is_linear(reg: Any) -> bool:
-    return isinstance(reg, Pipeline) and [type(s) for _, s in reg.steps] == [
-        SkewLog,
-        StandardScaler,
-        Ridge,
-    ]
+    """Our Ridge pipeline (models saved before interactions existed have a plain Ridge and
+    no interaction step)."""
+    if not isinstance(reg, Pipeline):
+        return False
+    kinds = [type(s) for _, s in reg.steps]
+    return kinds in (
+        [SkewLog, StandardScaler, Ridge],
+        [SkewLog, StandardScaler, Interactions, MonotoneRidge],
+    )
+
+
+def linear_steps(
+    pipe: Pipeline,
+) -> tuple[SkewLog, StandardScaler, tuple[tuple[int, int], ...], Ridge]:
+    """The Ridge pipeline's transform, scaler, interaction pairs and Ridge."""
+    steps = [s for _, s in pipe.steps]
+    pairs = steps[2].pairs if len(steps) == 4 else ()
+    return steps[0], steps[1], tuple(pairs), steps[-1]
 
 
 class LinearParts(NamedTuple):
-    """Our Ridge pipeline as ``coef @ t(x) + intercept``, the scaler folded in, where ``t``
-    clips x to [lo, hi] and takes log1p of the columns in ``log_cols``."""
+    """Our Ridge pipeline as ``coef @ t(x) + intercept + sum(pair_coef * t(x)[i] * t(x)[j])``
+    over ``pairs`` (i, j), the scaler folded in, where ``t`` clips x to [lo, hi] and takes
+    log1p of the columns in ``log_cols``."""
 
     coef: np.ndarray
     intercept: float
     log_cols: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    pairs: np.ndarray  # (k, 2) column indices
+    pair_coef: np.ndarray  # (k,)
 
 
 def linear_parts(est: Any) -> LinearParts | None:
     """Our Ridge pipeline's parts; None if ``est`` is not one."""
     if not _is_linear(est):
         return None
-    skew: SkewLog = est.steps[0][1]
-    scaler: StandardScaler = est.steps[1][1]
-    ridge: Ridge = est.steps[2][1]
-    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_) if scaler.scale_ is not None else 1.0
-    coef = ridge.coef_ / scale
-    intercept = float(ridge.intercept_ - np.dot(scaler.mean_, coef))
-    return LinearParts(coef, intercept, skew.columns_, *skew.bounds(len(coef)))
+    skew, scaler, pairs, ridge = linear_steps(est)
+    n = len(scaler.mean_)
+    scale = np.asarray(scaler.scale_, dtype=np.float64)
+    scale = np.where(scale == 0, 1.0, scale)
+    mean = np.asarray(scaler.mean_, dtype=np.float64)
+    coef = ridge.coef_[:n] / scale
+    intercept = float(ridge.intercept_ - np.dot(mean, coef))
+    # b * z_i * z_j with z = (t - mean) / scale expands into a product term plus linear ones
+    ij = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    i, j = ij[:, 0], ij[:, 1]
+    c = ridge.coef_[n:] / (scale[i] * scale[j])
+    np.add.at(coef, i, -c * mean[j])
+    np.add.at(coef, j, -c * mean[i])
+    intercept += float(np.sum(c * mean[i] * mean[j]))
+    return LinearParts(coef, intercept, skew.columns_, *skew.bounds(n), ij, c)
 
 
 def _linear(pipe: Pipeline) -> Predict:
     parts = linear_parts(pipe)
     assert parts is not None
-    coef, intercept, cols, lo, hi = parts
+    coef, intercept, cols, lo, hi, pairs, pair_coef = parts
 
     def linear(X: np.ndarray) -> np.ndarray:
         Z = np.clip(X, lo, hi)
         Z[:, cols] = np.log1p(np.clip(Z[:, cols], 0, None))
-        return np.asarray(Z @ coef + intercept, dtype=np.float64)
+        out = Z @ coef + intercept
+        if len(pairs):
+            out += (Z[:, pairs[:, 0]] * Z[:, pairs[:, 1]]) @ pair_coef
+        return np.asarray(out, dtype=np.float64)
 
     return linear
 

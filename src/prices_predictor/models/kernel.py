@@ -1,8 +1,9 @@
 """Score a blend of Ridge + tree ensembles with one compiled (numba) kernel.
 
 Every supported member is flattened into arrays when the model is saved: the Ridge becomes
-folded coefficients and its inputs' training range, the trees of XGBoost, LightGBM and
-scikit-learn forests one node table with blend weights folded into the leaves. Each row then
+folded coefficients, a few product terms and its inputs' training range, the trees of
+XGBoost, LightGBM and scikit-learn forests one node table with blend weights folded into the
+leaves. Each row then
 costs one pass over plain arrays, without the per-call overhead of three libraries. Split
 semantics follow each library ("go right when v > t", where v is the feature as float32 for
 XGBoost and scikit-learn); the sum is taken in float64, so results match the libraries to
@@ -54,6 +55,8 @@ class Tables:
     log_cols: np.ndarray | None = None  # None until a linear member is added
     lo: np.ndarray = field(init=False)  # the linear part's input range
     hi: np.ndarray = field(init=False)
+    pairs: np.ndarray = field(init=False)  # (k, 2) columns of the linear part's products
+    pair_coef: np.ndarray = field(init=False)
     feature: list[np.ndarray] = field(default_factory=list)
     threshold: list[np.ndarray] = field(default_factory=list)
     left: list[np.ndarray] = field(default_factory=list)
@@ -68,6 +71,8 @@ class Tables:
         self.coef = np.zeros(self.n_features)
         self.lo = np.full(self.n_features, -np.inf)
         self.hi = np.full(self.n_features, np.inf)
+        self.pairs = np.zeros((0, 2), dtype=np.int64)
+        self.pair_coef = np.zeros(0)
 
     def add_tree(
         self,
@@ -128,6 +133,9 @@ class Tables:
             is_log=is_log,
             lo=np.ascontiguousarray(self.lo, dtype=np.float64),
             hi=np.ascontiguousarray(self.hi, dtype=np.float64),
+            pair_i=np.ascontiguousarray(self.pairs[:, 0], dtype=np.int64),
+            pair_j=np.ascontiguousarray(self.pairs[:, 1], dtype=np.int64),
+            pair_coef=np.ascontiguousarray(self.pair_coef, dtype=np.float64),
             feature=np.concatenate([cat(self.feature, np.int32), np.zeros(nl, np.int32)]),
             threshold=np.concatenate([cat(self.threshold, np.float64), np.full(nl, np.inf)]),
             children=np.ascontiguousarray(children, dtype=np.int32),
@@ -169,6 +177,9 @@ class Packed:
     first_leaf: int
     lo: np.ndarray | None = None  # None in models saved before the linear part was clipped
     hi: np.ndarray | None = None
+    pair_i: np.ndarray | None = None  # None in models saved before the linear interactions
+    pair_j: np.ndarray | None = None
+    pair_coef: np.ndarray | None = None
 
     def nodes(self) -> np.ndarray:
         """The node table as records (one cache line per step instead of three arrays);
@@ -182,14 +193,19 @@ class Packed:
         return out
 
     def linear_args(self) -> tuple[Any, ...]:
-        """The linear part's kernel arguments: intercept, coef, is_log, lo, hi."""
+        """The linear part's kernel arguments: intercept, coef, is_log, lo, hi and the
+        product terms' columns and coefficients (pair_i, pair_j, pair_coef)."""
         inf = np.full(self.n_features, np.inf)
+        none = np.zeros(0, dtype=np.int64)
         return (
             self.intercept,
             self.coef,
             self.is_log,
             -inf if self.lo is None else self.lo,
             inf if self.hi is None else self.hi,
+            none if self.pair_i is None else self.pair_i,
+            none if self.pair_j is None else self.pair_j,
+            np.zeros(0) if self.pair_coef is None else self.pair_coef,
         )
 
     def args(self) -> tuple[Any, ...]:
@@ -236,6 +252,8 @@ def _add(t: Tables, est: Any, w: float) -> None:
         ):
             raise Unsupported("two linear members with different input transforms")
         t.coef = t.coef + w * lin.coef
+        t.pairs = np.concatenate([t.pairs, lin.pairs])
+        t.pair_coef = np.concatenate([t.pair_coef, w * lin.pair_coef])
         t.log_cols = np.asarray(lin.log_cols, dtype=np.int64)
         t.lo, t.hi = lin.lo, lin.hi
         t.intercept += w * lin.intercept

@@ -1,4 +1,5 @@
-"""Ridge regression on log-transformed skewed features, standardised."""
+"""Ridge regression on log-transformed skewed features, standardised, with a few interactions;
+never decreasing in the monotone columns (``monotone_ridge``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from typing import Any
 import numpy as np
 from scipy.stats import skew
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from prices_predictor.data import schema
 from prices_predictor.models.base import FeatureContext, ModelStrategy
+from prices_predictor.models.monotone_ridge import MonotoneRidge
 
 
 class SkewLog(BaseEstimator, TransformerMixin):  # type: ignore[misc]
@@ -53,11 +55,48 @@ class SkewLog(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return getattr(self, "lo_", -inf), getattr(self, "hi_", inf)
 
 
+class Interactions(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """Append the products ``z[:, i] * z[:, j]`` of standardised columns, one per pair.
+
+    A pair joins a numeric column with one level of a categorical, so that level gets its
+    own slope (e.g. quality counts differently in a partial sale of a new house).
+    """
+
+    def __init__(self, pairs: tuple[tuple[int, int], ...] = ()) -> None:
+        self.pairs = pairs
+
+    def fit(self, X: np.ndarray, y: Any = None) -> Interactions:
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        if not self.pairs:
+            return X
+        i, j = np.array(self.pairs, dtype=np.int64).T
+        return np.hstack([X, X[:, i] * X[:, j]])
+
+
+def interaction_pairs(
+    spec: list[list[str]] | list[tuple[str, str]], feature_names: list[str]
+) -> tuple[tuple[int, int], ...]:
+    """Resolve ``[numeric, categorical]`` names to encoded column pairs: the numeric column
+    with each one-hot level of the categorical (none when the data has no such level)."""
+    pairs: list[tuple[int, int]] = []
+    for numeric, categorical in spec:
+        if numeric not in feature_names:
+            raise ValueError(f"interaction: no encoded column '{numeric}'")
+        if categorical not in schema.NOMINAL:
+            raise ValueError(f"interaction: '{categorical}' is not a nominal column")
+        i = feature_names.index(numeric)
+        pairs += [(i, j) for j, n in enumerate(feature_names) if n.startswith(f"{categorical}=")]
+    return tuple(pairs)
+
+
 class LinearStrategy(ModelStrategy):
     name = "linear"
-    description = "Ridge on standardised, log-skew features"
+    description = "Ridge on standardised, log-skew features, a few interactions, monotone"
 
     def build(self, params: dict[str, Any], ctx: FeatureContext) -> Any:
+        pairs = interaction_pairs(params.get("interactions", []), ctx.feature_names)
         return Pipeline(
             [
                 (
@@ -65,7 +104,11 @@ class LinearStrategy(ModelStrategy):
                     SkewLog(params.get("skew_threshold", 0.75), params.get("clip", True)),
                 ),
                 ("scale", StandardScaler()),
-                ("ridge", Ridge(alpha=params.get("alpha", 10.0))),
+                ("interact", Interactions(pairs)),
+                (
+                    "ridge",
+                    MonotoneRidge(params.get("alpha", 10.0), pairs, tuple(ctx.monotone_increasing)),
+                ),
             ]
         )
 
