@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +13,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from prices_predictor.errors import UserError
 from prices_predictor.models.explain import raw_contributions
 from prices_predictor.models.fast import compile_regressor, library_predict
 from prices_predictor.models.kernel import BLOCK_ROWS, QS_ROWS
@@ -116,10 +120,24 @@ def test_interaction_names_resolve_to_level_columns() -> None:
     names = ["Lot Area", "Overall Qual", "Sale Type=New", "Sale Type=WD", "Street=Pave"]
     assert interaction_pairs([["Lot Area", "Sale Type"]], names) == ((0, 2), (0, 3))
     assert interaction_pairs([["Overall Qual", "Alley"]], names) == ()  # no level in the data
-    with pytest.raises(ValueError, match="no encoded column 'Lot Size'"):
-        interaction_pairs([["Lot Size", "Sale Type"]], names)
-    with pytest.raises(ValueError, match="'Overall Qual' is not a nominal column"):
-        interaction_pairs([["Lot Area", "Overall Qual"]], names)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ([["Lot Size", "Sale Type"]], "'Lot Size' is not a numeric or ordinal column"),
+        ([["Lot Area", "Overall Qual"]], "'Overall Qual' is not a nominal column"),
+        ([["Lot Area"]], r"\['Lot Area'\] is not a \[numeric, nominal\] pair"),
+        ({"Lot Area": "Sale Type"}, "expected a list"),
+    ],
+)
+def test_a_bad_interaction_in_a_params_file_names_the_file_and_entry(
+    tmp_path: Path, spec: object, message: str
+) -> None:
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps({"linear": {"interactions": spec}}))
+    with pytest.raises(UserError, match=f"{f}: linear interactions: {message}"):
+        default_params(f)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from prices_predictor.data import schema
+from prices_predictor.errors import UserError
+from prices_predictor.features.encoder import ENGINEERED
 from prices_predictor.models.base import FeatureContext, ModelStrategy
 from prices_predictor.models.monotone_ridge import MonotoneRidge
 
@@ -75,19 +77,32 @@ class Interactions(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return np.hstack([X, X[:, i] * X[:, j]])
 
 
-def interaction_pairs(
-    spec: list[list[str]] | list[tuple[str, str]], feature_names: list[str]
-) -> tuple[tuple[int, int], ...]:
-    """Resolve ``[numeric, categorical]`` names to encoded column pairs: the numeric column
-    with each one-hot level of the categorical (none when the data has no such level)."""
+def check_interactions(spec: Any) -> list[tuple[str, str]]:
+    """The ``interactions`` parameter as (numeric column, nominal column) pairs; a UserError
+    naming the entry when it is anything else."""
+    numeric = {*schema.NUMERIC, *schema.ORDINAL, *ENGINEERED}
+    if not isinstance(spec, list):
+        raise UserError(f"linear interactions: expected a list of [numeric, nominal], got {spec!r}")
+    out = []
+    for entry in spec:
+        if not (isinstance(entry, list | tuple) and len(entry) == 2):
+            raise UserError(f"linear interactions: {entry!r} is not a [numeric, nominal] pair")
+        a, b = entry
+        if a not in numeric:
+            raise UserError(f"linear interactions: '{a}' is not a numeric or ordinal column")
+        if b not in schema.NOMINAL:
+            raise UserError(f"linear interactions: '{b}' is not a nominal column")
+        out.append((str(a), str(b)))
+    return out
+
+
+def interaction_pairs(spec: Any, feature_names: list[str]) -> tuple[tuple[int, int], ...]:
+    """Resolve ``[numeric, nominal]`` names to encoded column pairs: the numeric column with
+    each one-hot level of the nominal one (none when the data has no such level)."""
     pairs: list[tuple[int, int]] = []
-    for numeric, categorical in spec:
-        if numeric not in feature_names:
-            raise ValueError(f"interaction: no encoded column '{numeric}'")
-        if categorical not in schema.NOMINAL:
-            raise ValueError(f"interaction: '{categorical}' is not a nominal column")
+    for numeric, nominal in check_interactions(spec):
         i = feature_names.index(numeric)
-        pairs += [(i, j) for j, n in enumerate(feature_names) if n.startswith(f"{categorical}=")]
+        pairs += [(i, j) for j, n in enumerate(feature_names) if n.startswith(f"{nominal}=")]
     return tuple(pairs)
 
 

@@ -13,7 +13,7 @@ from prices_predictor.models.blend import BlendStrategy
 from prices_predictor.models.catboost import CatBoostStrategy
 from prices_predictor.models.forest import RandomForestStrategy
 from prices_predictor.models.lgbm import LightGBMStrategy
-from prices_predictor.models.linear import LinearStrategy
+from prices_predictor.models.linear import LinearStrategy, check_interactions
 from prices_predictor.models.xgb import XGBoostStrategy
 
 STRATEGIES: dict[str, ModelStrategy] = {}
@@ -48,6 +48,10 @@ def default_params(override_file: Path | None = None) -> dict[str, dict[str, Any
             raise UserError(f"{override_file}: cannot read parameters: {exc}") from exc
         for name, p in extra.items():
             params.setdefault(name, {}).update(p)
+        try:
+            check_interactions(params.get("linear", {}).get("interactions", []))
+        except UserError as exc:
+            raise UserError(f"{override_file}: {exc}") from None
     return params
 
 
