@@ -41,6 +41,8 @@ ENGINEERED: tuple[str, ...] = (
     "has_pool",
     "remodeled",
 )
+# The encoded columns before the one-hot levels: one column each, whatever the data.
+SCALAR_COLUMNS: tuple[str, ...] = (*schema.NUMERIC, *schema.ORDINAL, *ENGINEERED)
 
 
 # Raw columns each engineered feature is computed from (drift checks watch the raw columns).
@@ -101,9 +103,7 @@ class FeatureEncoder:
             if col in schema.NOMINAL:
                 self.levels[col] = sorted(str(k) for k, n in counts.items() if n >= MIN_LEVEL_COUNT)
         self.feature_names = [
-            *schema.NUMERIC,
-            *schema.ORDINAL,
-            *ENGINEERED,
+            *SCALAR_COLUMNS,
             *(f"{c}={lvl}" for c in schema.NOMINAL for lvl in self.levels[c]),
         ]
         self._build_lookups()
@@ -113,7 +113,7 @@ class FeatureEncoder:
     def _build_lookups(self) -> None:
         self._offsets: dict[str, int] = {}
         self._codes: dict[str, dict[str, int]] = {}
-        pos = len(schema.NUMERIC) + len(schema.ORDINAL) + len(ENGINEERED)
+        pos = len(SCALAR_COLUMNS)
         for c in schema.NOMINAL:
             self._offsets[c] = pos
             self._codes[c] = {lvl: i for i, lvl in enumerate(self.levels[c])}

@@ -3,10 +3,9 @@
 Trees use TreeSHAP (XGBoost ``pred_contribs``, LightGBM ``pred_contrib``, CatBoost ShapValues,
 ``shap.TreeExplainer`` for the random forest); the Ridge pipeline is explained exactly (its
 transforms are per column, so each column's share is coef * standardised value, and a product
-term of two columns is shared half and half between them); a blend is the
-weighted sum of its members' explanations. A location effect is its own source, named after
-the parcel id column. In every case base + sum(contributions) equals the model's log
-prediction.
+term of two columns is shared half and half between them); a blend is the weighted sum of its
+members' explanations. A location effect is its own source, named after the parcel id
+column. In every case base + sum(contributions) equals the model's log prediction.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Every supported member is flattened into arrays when the model is saved: the Ridge becomes
 folded coefficients, a few product terms and its inputs' training range, the trees of
 XGBoost, LightGBM and scikit-learn forests one node table with blend weights folded into the
-leaves. Each row then
-costs one pass over plain arrays, without the per-call overhead of three libraries. Split
+leaves. Each row then costs one pass over plain arrays, without the per-call overhead of
+three libraries. Split
 semantics follow each library ("go right when v > t", where v is the feature as float32 for
 XGBoost and scikit-learn); the sum is taken in float64, so results match the libraries to
 ~1e-6 in log price.

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from prices_predictor.data import schema
 from prices_predictor.errors import UserError
-from prices_predictor.features.encoder import ENGINEERED
+from prices_predictor.features.encoder import SCALAR_COLUMNS
 from prices_predictor.models.base import FeatureContext, ModelStrategy
 from prices_predictor.models.monotone_ridge import MonotoneRidge
 
@@ -80,7 +80,6 @@ class Interactions(BaseEstimator, TransformerMixin):  # type: ignore[misc]
 def check_interactions(spec: Any) -> list[tuple[str, str]]:
     """The ``interactions`` parameter as (numeric column, nominal column) pairs; a UserError
     naming the entry when it is anything else."""
-    numeric = {*schema.NUMERIC, *schema.ORDINAL, *ENGINEERED}
     if not isinstance(spec, list):
         raise UserError(f"linear interactions: expected a list of [numeric, nominal], got {spec!r}")
     out = []
@@ -88,7 +87,7 @@ def check_interactions(spec: Any) -> list[tuple[str, str]]:
         if not (isinstance(entry, list | tuple) and len(entry) == 2):
             raise UserError(f"linear interactions: {entry!r} is not a [numeric, nominal] pair")
         a, b = entry
-        if a not in numeric:
+        if a not in SCALAR_COLUMNS:
             raise UserError(f"linear interactions: '{a}' is not a numeric or ordinal column")
         if b not in schema.NOMINAL:
             raise UserError(f"linear interactions: '{b}' is not a nominal column")
