@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from prices_predictor.spec.io import preset
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "prices_predictor.cli"]
 
@@ -26,6 +28,8 @@ def _in_process_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for k, v in IN_PROCESS_ENV.items():
         monkeypatch.setenv(k, v)
 
+
+AMES = preset("ames")  # the spec of the bundled data
 
 # Small but real models: trees with few rounds, so fitting takes a second.
 FAST_PARAMS = {
@@ -154,4 +158,4 @@ def logged(features: list[dict[str, object]], prefix: str = "r") -> list[dict[st
     ]
 
 
-pytest_plugins = ["tests.serving.fixtures"]
+pytest_plugins = ["tests.serving.fixtures", "tests.other_data"]

@@ -1,4 +1,9 @@
-"""The one configuration object: every knob, env prefix ``PP_``."""
+"""The one configuration object: every knob, env prefix ``PP_``.
+
+Precedence for what a data spec also says (target, outlier limit, location, gates): a ``PP_``
+variable set explicitly in the environment wins over the spec, and the spec wins over the
+built-in default. Those settings therefore default to None ("not set").
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """All settings; read from the environment (``PP_*``) or a ``.env`` file."""
 
-    model_config = SettingsConfigDict(env_prefix="PP_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PP_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     home: Path = Field(
         Path(".pp"), description="All local state: MLflow db/artifacts, ZenML, logs."
@@ -26,7 +33,14 @@ class Settings(BaseSettings):
     model_name: str = Field("prices_predictor", description="Registered model name.")
 
     data: str = Field("ames", description="Training data: 'ames' or a CSV/Parquet/ZIP path.")
-    target: str = Field("SalePrice", description="Target column (dollars).")
+    target: str | None = Field(
+        None, description="Target column (sale price); default: the spec's (Ames: SalePrice)."
+    )
+    spec: str | None = Field(
+        None,
+        description="Data spec for training: a YAML file or 'infer'; unset: the Ames preset "
+        "for Ames columns, else a spec inferred from the data.",
+    )
     model: str = Field("blend", description="Default model strategy.")
     params_file: Path | None = Field(
         None, description="JSON of strategy parameters overriding the tuned defaults."
@@ -34,25 +48,42 @@ class Settings(BaseSettings):
     seed: int = Field(42, description="Seed for the split, CV folds and models.")
     test_size: float = Field(0.2, gt=0, lt=1, description="Protocol holdout share.")
     cv_folds: int = Field(5, ge=2, le=20, description="Folds for CV metrics and conformal range.")
-    outlier_max_living_area: float = Field(
-        4000.0, description="Training rows with Gr Liv Area above this are dropped (De Cock)."
+    outlier_max: float | None = Field(
+        None,
+        validation_alias=AliasChoices("PP_OUTLIER_MAX", "PP_OUTLIER_MAX_LIVING_AREA"),
+        description="Overrides the max of the spec's first outlier rule (Ames: Gr Liv Area "
+        "4000); training rows above it are dropped.",
     )
     interval_coverage: float = Field(0.8, gt=0, lt=1, description="Nominal price range coverage.")
     location_effect: bool = Field(
-        True, description="Learn a per-block location effect from PID when the data has it."
+        True, description="Learn the spec's location effect (parcel blocks or coordinates)."
     )
-    location_divisor: int = Field(
-        1000, ge=1, description="Block = PID // this (Ames: 1000, the plat block)."
+    location_divisor: int | None = Field(
+        None, ge=1, description="Overrides the spec's block divisor (block = id // this)."
     )
-    location_prior: float = Field(
-        10.0, gt=0, description="Shrinkage of a block's effect, in pseudo-sales at zero."
+    location_prior: float | None = Field(
+        None, gt=0, description="Overrides the spec's shrinkage, in pseudo-sales at zero."
+    )
+    location_neighbours: int | None = Field(
+        None, ge=1, description="Overrides the spec's nearest sales (coordinates)."
     )
     tune_trials: int = Field(30, ge=1, description="Optuna trials for --tune.")
     tune_timeout_s: float = Field(600.0, gt=0, description="Optuna time budget for --tune.")
     n_jobs: int = Field(2, ge=1, description="Threads for model fitting.")
 
-    gate_max_rmse: float = Field(0.14, description="Threshold gate: max holdout RMSE(log).")
-    gate_min_r2: float = Field(0.88, description="Threshold gate: min holdout R2(log).")
+    gate_min_baseline_gain: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="Threshold gate: holdout RMSE(log) at least this share below the "
+        "median-price-per-size baseline's; default: the spec's, else 0.10.",
+    )
+    gate_max_rmse: float | None = Field(
+        None, description="Threshold gate: max holdout RMSE(log); default: the spec's (Ames 0.14)."
+    )
+    gate_min_r2: float | None = Field(
+        None, description="Threshold gate: min holdout R2(log); default: the spec's (Ames 0.88)."
+    )
     gate_min_improvement: float = Field(
         0.0, ge=0, description="Comparison gate: candidate must beat champion RMSE by this."
     )

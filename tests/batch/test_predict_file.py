@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from prices_predictor.batch.score import score_file
-from prices_predictor.data import schema
 from prices_predictor.deploy.bundle import load_bundle
 from prices_predictor.errors import DataError
+from prices_predictor.spec.names import api_name
 from tests.conftest import base_env, private_home, run_cli
 
 
@@ -42,7 +42,7 @@ def test_cli_prices_a_csv_row_for_row(
     before = out.read_bytes()
     proc = run_cli(["predict", "--data", str(data), "--out", str(out)], env, timeout=180)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "Overall Qual" in proc.stderr and "range: 1..10" in proc.stderr
+    assert "Overall Qual" in proc.stderr and "range: in [1, 10]" in proc.stderr
     assert out.read_bytes() == before  # nothing written over the last good output
 
     tiny = tmp_path / "tiny.csv"
@@ -59,7 +59,7 @@ def test_snake_case_parquet_gives_the_same_prices(
     bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
 ) -> None:
     model, _ = load_bundle(bundle_dir)
-    snake = houses.drop(columns=["SalePrice"]).rename(columns=schema.snake)
+    snake = houses.drop(columns=["SalePrice"]).rename(columns=api_name)
     snake.to_parquet(tmp_path / "in.parquet")
     res = score_file(model, str(tmp_path / "in.parquet"), tmp_path / "out.parquet", ["pid"])
     got = pd.read_parquet(tmp_path / "out.parquet")

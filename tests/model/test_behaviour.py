@@ -10,7 +10,7 @@ from prices_predictor.data.split import drop_outliers, protocol_split
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.models.registry import default_params
 from prices_predictor.models.train import fit_price_model
-from tests.conftest import FAST_PARAMS
+from tests.conftest import AMES, FAST_PARAMS
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,8 @@ def blend(ames: pd.DataFrame) -> tuple[PriceModel, pd.DataFrame]:
     for k, v in FAST_PARAMS.items():
         params[k].update(v)
     train, holdout = protocol_split(ames)
-    model = fit_price_model(drop_outliers(train, 4000), "blend", params, folds=2).model
+    train = drop_outliers(train, AMES.outliers)
+    model = fit_price_model(train, "blend", params, AMES, folds=2).model
     return model, holdout
 
 
@@ -40,7 +41,10 @@ def test_more_never_lowers_the_price(
         )
         rows = [{**house, feature: float(v)} for v in grid]
         prices = model.predict_price(rows)
-        assert (np.diff(prices) >= -1e-6).all(), (feature, row["Order"], prices)
+        # Every member is monotone in exact arithmetic; the kernel's float64 sum of ~300
+        # terms can round a flat step down by ~1e-13 of the price. A real violation is a
+        # visible drop (a dollar on a $100k house is 1e-5), so 1e-9 of the price separates them.
+        assert (np.diff(prices) >= -1e-9 * prices[:-1]).all(), (feature, row["Order"], prices)
 
 
 def test_column_order_does_not_matter(blend: tuple[PriceModel, pd.DataFrame]) -> None:

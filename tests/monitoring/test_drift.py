@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from prices_predictor.data.split import protocol_split
 from prices_predictor.monitoring.drift import check, top_raw_features
 from prices_predictor.serving.predlog import PredictionLog
-from tests.conftest import base_env, logged, run_cli
+from tests.conftest import AMES, base_env, logged, run_cli
 
 IMPORTANCE = [
     {"feature": "qual_x_area"},
@@ -31,14 +31,14 @@ def parts(ames: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_top_features_expand_engineered_ones() -> None:
-    assert top_raw_features(IMPORTANCE, 3) == ["Overall Qual", "Gr Liv Area", "Total Bsmt SF"]
+    assert top_raw_features(IMPORTANCE, 3, AMES) == ["Overall Qual", "Gr Liv Area", "Total Bsmt SF"]
 
 
 def test_living_area_shift_alerts_through_the_top_feature_rule(parts: tuple) -> None:
     train, holdout = parts
     shifted = holdout.copy()
     shifted["Gr Liv Area"] *= 1.5
-    r = check(train, shifted, kind="live", **RULE)
+    r = check(train, shifted, AMES, kind="live", **RULE)
     assert r.alert and "Gr Liv Area" in r.drifted_top
     assert r.share < 0.5  # the share rule alone would have missed it
 
@@ -46,7 +46,7 @@ def test_living_area_shift_alerts_through_the_top_feature_rule(parts: tuple) -> 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_unshifted_samples_raise_no_false_alarm(parts: tuple, seed: int) -> None:
     train, holdout = parts
-    r = check(train, holdout.sample(300, random_state=seed), kind="live", **RULE)
+    r = check(train, holdout.sample(300, random_state=seed), AMES, kind="live", **RULE)
     assert not r.alert, r.drifted
     assert "Pool QC" in r.columns and "Pool QC" not in r.drifted  # sparse columns stay quiet
 
@@ -61,13 +61,13 @@ def test_broad_shift_alerts_through_the_share_rule(parts: tuple) -> None:
             broad[c] = broad[c] * 3 + 1000
         else:
             broad[c] = "X"
-    r = check(train, broad, kind="live", **{**RULE, "importance": []})
+    r = check(train, broad, AMES, kind="live", **{**RULE, "importance": []})
     assert r.alert and r.share > 0.5 and r.drifted_top == []
 
 
 def test_too_few_rows_is_a_clear_result(parts: tuple) -> None:
     train, holdout = parts
-    r = check(train, holdout.head(20), kind="live", **RULE)
+    r = check(train, holdout.head(20), AMES, kind="live", **RULE)
     assert r.status == "insufficient_data" and not r.alert
     assert "not enough data (n=20 < min 200)" in r.reasons[0]
 

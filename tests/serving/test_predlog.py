@@ -138,3 +138,39 @@ def test_sqlite_rows_read_back_as_sqlalchemy_wrote_them(tmp_path: Path) -> None:
     assert len(read_recent(engine, since=stamp)) == 2  # not the shadow rows; ts compares alike
     assert read_recent(engine, since=stamp + dt.timedelta(microseconds=1)) == []
     engine.dispose()
+
+
+def test_every_logged_row_records_the_spec_and_readers_keep_schemas_apart(
+    client: TestClient, tmp_path: Path
+) -> None:
+    from prices_predictor.spec.io import preset
+
+    r = client.post("/v1/predict", json={"gr_liv_area": 1500})
+    assert r.status_code == 200
+    log = client.app.state.predlog  # type: ignore[attr-defined]
+    log.flush()
+    digest = client.get("/v1/model").json()["spec_digest"]
+    rows = read_recent(log.engine, last=5, spec_hash=digest)
+    assert rows and rows[0]["spec_hash"] == digest
+    assert read_recent(log.engine, last=5, spec_hash="another-spec") == []
+    # a database from before the column: migrated on open, its rows read as the Ames preset's
+    old = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{old}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE predictions (id INTEGER PRIMARY KEY, request_id VARCHAR(64) NOT NULL,"
+            " row INTEGER NOT NULL, ts DATETIME NOT NULL, model_name VARCHAR(128) NOT NULL,"
+            " model_version VARCHAR(32) NOT NULL, variant VARCHAR(32) NOT NULL,"
+            " shadow BOOLEAN NOT NULL, client_id VARCHAR(128), features JSON NOT NULL,"
+            " price FLOAT NOT NULL, price_low FLOAT, price_high FLOAT, latency_ms FLOAT)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO predictions (request_id, row, ts, model_name, model_version, variant,"
+            " shadow, features, price) VALUES ('r', 0, '2026-01-01 00:00:00', 'm', '1',"
+            " 'champion', 0, '{}', 1.0)"
+        )
+    moved = PredictionLog(f"sqlite:///{old}")
+    ames = preset("ames").digest()
+    assert len(read_recent(moved.engine, spec_hash=ames, legacy_hash=ames)) == 1
+    assert read_recent(moved.engine, spec_hash="another-spec", legacy_hash=ames) == []
+    moved.close()

@@ -39,7 +39,9 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             page.wait_for_selector("body[data-ready=true]", timeout=30_000)
             page.fill("#f-gr_liv_area", "2200")
             page.fill("#f-overall_qual", "8")
-            page.fill("#f-neighborhood", "NridgHt")
+            # levels the model knows, by name, from the spec's labels
+            assert "Northridge Heights (NridgHt)" in page.inner_text("#f-neighborhood")
+            page.select_option("#f-neighborhood", "NridgHt")
             page.click("#submit")
             expect(page.locator("#price")).to_contain_text("$", timeout=30_000)
             assert page.locator("#chart .bar-row").count() >= 5
@@ -77,3 +79,33 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
         finally:
             browser.close()
     assert (tmp_path / "estimate.png").stat().st_size > 10_000
+
+
+def test_the_page_builds_its_form_from_a_non_ames_models_spec(
+    other_homes: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """Windsor's sales (six yes/no amenities): the form has its fields and no Ames ones."""
+    from playwright.sync_api import expect, sync_playwright
+
+    env = {**other_homes["windsor"]}
+    env.pop("TRAIN_STDOUT")
+    with api_server(env, tmp_path / "api.log") as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto(url + "/", timeout=30_000)
+            page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+            assert page.locator("#f-gr_liv_area").count() == 0  # nothing of Ames
+            assert page.locator("#f-lotsize").count() == 1  # the size, a key feature
+            page.select_option("#f-airco", "yes")  # a yes/no amenity: a dropdown
+            page.fill("#f-lotsize", "6000")
+            page.click("#submit")
+            expect(page.locator("#price")).to_contain_text("$", timeout=30_000)
+            assert page.locator("#chart .bar-row").count() >= 3
+            page.fill("#f-lotsize", "-5")
+            page.click("#submit")
+            expect(page.locator("#f-lotsize-err")).to_contain_text(
+                "greater than or equal to 0", timeout=10_000
+            )
+        finally:
+            browser.close()

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prices_predictor.features.encoder import ENGINEERED, SCALAR_N, FeatureEncoder
+from prices_predictor.features.encoder import SCALAR_N, FeatureEncoder
+from tests.conftest import AMES
 
 
 @pytest.fixture(scope="module")
 def enc(small_ames: pd.DataFrame) -> FeatureEncoder:
-    return FeatureEncoder().fit(small_ames)
+    return FeatureEncoder(AMES).fit(small_ames)
 
 
 def test_frame_and_records_give_identical_matrices(
@@ -44,9 +45,10 @@ def test_other_numerics_take_the_training_median(enc: FeatureEncoder) -> None:
 
 
 def test_lot_frontage_imputed_by_neighborhood(enc: FeatureEncoder) -> None:
-    hood = next(iter(enc.frontage_by_hood))
+    by_hood = enc.group_medians["Lot Frontage"]
+    hood = next(iter(by_hood))
     x = enc.transform([{"Neighborhood": hood}])[0]
-    assert x[enc.index("Lot Frontage")] == enc.frontage_by_hood[hood]
+    assert x[enc.index("Lot Frontage")] == by_hood[hood]
 
 
 def test_garage_year_defaults_to_year_built(enc: FeatureEncoder) -> None:
@@ -74,7 +76,7 @@ def test_engineered_features(enc: FeatureEncoder) -> None:
     assert x[enc.index("total_bath")] == 3.5
     assert x[enc.index("qual_x_area")] == 7 * 1500
     assert x[enc.index("remodeled")] == 1
-    assert set(ENGINEERED) <= set(enc.feature_names)
+    assert {e.name for e in AMES.engineered} <= set(enc.feature_names)
 
 
 def test_unknown_category_is_all_zero_one_hot(enc: FeatureEncoder) -> None:
@@ -107,7 +109,7 @@ def test_pickle_roundtrip_keeps_lookups(enc: FeatureEncoder, small_ames: pd.Data
 
 def test_transform_before_fit_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="before fit"):
-        FeatureEncoder().transform([{}])
+        FeatureEncoder(AMES).transform([{}])
 
 
 def test_category_whitespace_is_ignored(enc: FeatureEncoder) -> None:
@@ -155,8 +157,6 @@ def test_categorical_dtype_columns_encode_like_strings(
 
 
 def test_missing_features_names_absent_and_null_values(enc: FeatureEncoder) -> None:
-    from prices_predictor.data import schema
-
     present = {
         "Gr Liv Area": 0,  # zero and empty text are values, not missing
         "Alley": "",
@@ -170,13 +170,13 @@ def test_missing_features_names_absent_and_null_values(enc: FeatureEncoder) -> N
         "Fence": pd.NA,
     }
     got = enc.missing_features({**present, **nulls})
-    assert set(got) == set(schema.FEATURES) - set(present)
-    assert got == [c for c in schema.FEATURES if c in got]  # schema order
+    assert set(got) == set(AMES.names()) - set(present)
+    assert got == [c for c in AMES.names() if c in got]  # schema order
     rows = [{**present, **nulls}, present, {**present, "Gr Liv Area": float("inf")}]
-    want = {c: sum(c in enc.missing_features(r) for r in rows) for c in schema.FEATURES}
+    want = {c: sum(c in enc.missing_features(r) for r in rows) for c in AMES.names()}
     want = {c: k for c, k in want.items() if k}
     want["Gr Liv Area"] = want.get("Gr Liv Area", 0) + 1  # not finite: imputed too
-    assert enc.missing_counts(rows, schema.FEATURES) == want
+    assert enc.missing_counts(rows, AMES.names()) == want
     assert enc.missing_counts(pd.DataFrame(rows), ["Gr Liv Area", "Alley"]) == {
         c: want[c] for c in ("Gr Liv Area", "Alley") if c in want
     }
@@ -207,10 +207,10 @@ def test_out_of_range_names_numbers_training_never_saw(
 def test_text_columns_encode_alike_however_their_strings_are_shared(
     enc: FeatureEncoder, ames: pd.DataFrame
 ) -> None:
-    from prices_predictor.features import encoder
+    from prices_predictor.features import values
 
     big = ames.sample(3000, replace=True, random_state=3).reset_index(drop=True)
-    assert len(big) >= encoder.IDENTITY_MIN_ROWS
+    assert len(big) >= values.IDENTITY_MIN_ROWS
     text = big.select_dtypes("object").columns
     shared = big.copy()  # one object per distinct string (as pyarrow reads them)
     for c in text:
@@ -246,3 +246,107 @@ def test_transform_into_a_reused_buffer(enc: FeatureEncoder, small_ames: pd.Data
     for bad in (np.empty((300, enc.n_features)), np.empty((299, enc.n_features), order="F")):
         with pytest.raises(ValueError, match="column-major float64"):
             enc.transform(a, out=bad)
+
+
+def test_an_encoder_pickled_before_specs_existed_encodes_as_the_ames_preset(
+    enc: FeatureEncoder, small_ames: pd.DataFrame
+) -> None:
+    """Models registered before the data spec still load and serve, as the Ames preset."""
+    import pickle
+
+    state = enc.__getstate__()
+    old = {k: v for k, v in state.items() if k not in ("spec", "group_medians")}
+    old["frontage_by_hood"] = state["group_medians"]["Lot Frontage"]
+    clone = FeatureEncoder.__new__(FeatureEncoder)
+    clone.__setstate__(old)
+    assert clone.spec.digest() == AMES.digest()
+    np.testing.assert_array_equal(clone.transform(small_ames), enc.transform(small_ames))
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clone)).transform([{}]), enc.transform([{}])
+    )
+
+
+def test_a_spec_compiles_into_the_same_numbers_on_both_paths() -> None:
+    """Dates as decimal years, every engineered op, missing policies, on one and many rows."""
+    from prices_predictor.spec.io import from_dict
+
+    spec = from_dict(
+        {
+            "target": {"column": "price"},
+            "features": [
+                {"name": "sold", "kind": "date"},
+                {"name": "built", "kind": "numeric", "missing": {"same_as": "year"}},
+                {"name": "year", "kind": "numeric"},
+                {"name": "area", "kind": "numeric", "missing": {"median_by": "zone"}},
+                {"name": "garage", "kind": "numeric", "missing": "zero"},
+                {"name": "cond", "kind": "ordinal", "levels": {"bad": 0, "ok": 2, "good": 5}},
+                {"name": "zone", "kind": "nominal", "missing": "none"},
+            ],
+            "engineered": [
+                {
+                    "name": "age",
+                    "op": "difference",
+                    "terms": [{"column": "sold"}, {"column": "built"}],
+                },
+                {
+                    "name": "mix",
+                    "op": "sum",
+                    "terms": [{"column": "area"}, {"column": "garage", "weight": -0.5}],
+                },
+                {
+                    "name": "per_cond",
+                    "op": "ratio",
+                    "terms": [{"column": "area"}, {"column": "cond"}],
+                },
+                {
+                    "name": "cube",
+                    "op": "product",
+                    "terms": [{"column": "age"}, {"column": "cond"}, {"column": "area"}],
+                },
+                {
+                    "name": "renewed",
+                    "op": "flag",
+                    "when": "!= 0",
+                    "terms": [{"column": "built"}, {"column": "year", "weight": -1}],
+                },
+                {"name": "has_garage", "op": "flag", "terms": [{"column": "garage"}]},
+            ],
+        }
+    )
+    train = pd.DataFrame(
+        {
+            "sold": ["2010-07-02", "2011-01-01", "2012-12-31", "2010-01-01"] * 10,
+            "built": [1990, None, 2000, 1970] * 10,
+            "year": [1990, 1995, 2001, 1970] * 10,
+            "area": [100.0, 200.0, None, 150.0] * 10,
+            "garage": [0, 20, None, 40] * 10,
+            "cond": ["bad", "ok", "good", None] * 10,
+            "zone": ["A", "B", None, "A"] * 10,
+            "price": 1.0,
+        }
+    )
+    enc = FeatureEncoder(spec).fit(train)
+    X = enc.transform(train)
+    rows = np.vstack([enc.transform([r]) for r in train.to_dict("records")])
+    np.testing.assert_array_equal(X, rows)
+    col = {n: X[:, i] for i, n in enumerate(enc.feature_names)}
+    assert col["sold"][0] == pytest.approx(2010 + 182 / 365)  # 2 July: day 183 of 365
+    assert col["sold"][1] == 2011.0 and col["built"][1] == 1995  # same_as year
+    assert (
+        col["area"][2] == enc.group_medians["area"]["None"]
+        if "None" in enc.group_medians["area"]
+        else True
+    )
+    np.testing.assert_array_equal(col["age"], col["sold"] - col["built"])
+    np.testing.assert_array_equal(col["mix"], col["area"] - 0.5 * col["garage"])
+    assert col["cond"].tolist()[:4] == [
+        0,
+        2,
+        5,
+        enc.spec.feature("cond").ranks()[enc.modes["cond"]],
+    ]
+    assert col["per_cond"][0] == 0.0 and col["per_cond"][1] == 200.0 / 2  # a / 0 is 0
+    np.testing.assert_array_equal(col["cube"], col["age"] * col["cond"] * col["area"])
+    assert col["renewed"][:4].tolist() == [0.0, 0.0, 1.0, 0.0]
+    assert col["has_garage"][:4].tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert col["zone=None"][2] == 1.0  # missing: its own level

@@ -1,8 +1,8 @@
 """Score a file of houses: CSV, Parquet or ZIP in; CSV or Parquet out, one row per input row.
 
-The rows go through the same checks as training data (types and ranges; a hard violation
-stops before anything is written) and the same pipelined encoder + kernel as the API's
-batches, so a million rows take seconds. Columns may use the original names
+The rows go through the same checks as training data (the model's spec: types and ranges; a
+hard violation stops before anything is written) and the same pipelined encoder + kernel as
+the API's batches, so a million rows take seconds. Columns may use the spec's names
 (``Gr Liv Area``) or the API's snake_case names (``gr_liv_area``).
 """
 
@@ -18,16 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prices_predictor.data import schema
 from prices_predictor.data.ingest import source_for
 from prices_predictor.data.validate import ValidationReport, require_valid, validate
 from prices_predictor.errors import DataError
 from prices_predictor.models.price_model import PriceModel
+from prices_predictor.spec.infer import idlike_name
+from prices_predictor.spec.model import DataSpec, field_map
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 PRICE_COLUMNS = ("price", "price_low", "price_high")
-# read as categoricals: parsed once per distinct value instead of once per row
-_TEXT = frozenset(schema.CATEGORICAL) | {schema.snake(c) for c in schema.CATEGORICAL}
 
 
 @dataclass
@@ -56,11 +55,15 @@ def check_output(out: Path) -> None:
         raise DataError(f"{out}: is a directory")
 
 
-def read_houses(data: str) -> pd.DataFrame:
-    """Read ``data`` with the ingestion strategies; snake_case feature names become original."""
+def read_houses(data: str, spec: DataSpec) -> pd.DataFrame:
+    """Read ``data`` with the ingestion strategies; the API's snake_case names become the
+    spec's column names. Text columns are read as categoricals (each distinct value parsed
+    once; the encoder then works on their codes)."""
     src = source_for(data)
-    df = src.read(_TEXT)
-    renames = {c: schema.ORIGINAL_NAME[c] for c in df.columns if c in schema.ORIGINAL_NAME}
+    names = field_map(spec)
+    text = {*spec.categorical, *(a for a, c in names.items() if c in set(spec.categorical))}
+    df = src.read(text)
+    renames = {c: names[c] for c in df.columns if c in names and names[c] != c}
     both = [c for c, orig in renames.items() if orig in df.columns]
     if both:
         raise DataError(
@@ -74,23 +77,26 @@ def score_file(
 ) -> BatchResult:
     """Score every row of ``data`` and write ``keep`` columns + price, price_low, price_high.
 
-    ``keep`` defaults to the ID columns present (``Order``, ``PID``). The output appears
-    whole or not at all (written to a temporary file, then renamed).
+    ``keep`` defaults to the id columns present (the spec's id and columns named like an id
+    or a row number, e.g. Ames' ``Order`` and ``PID``). The output appears whole or not at
+    all (written to a temporary file, then renamed).
     """
     check_output(out)
     if out.exists() and Path(data).exists() and out.samefile(data):
         raise DataError(f"{out}: is the input file; write the prices elsewhere")
     t0 = time.perf_counter()
-    df = read_houses(data)
-    kept = [c for c in schema.ID_COLUMNS if c in df.columns] if keep is None else list(keep)
+    spec = model.spec
+    df = read_houses(data, spec)
+    names = field_map(spec)
+    kept = default_keep(df, spec) if keep is None else list(keep)
     # a kept column may have been renamed on reading (pid -> PID): output it as asked
-    source = {c: c if c in df.columns else schema.ORIGINAL_NAME.get(c, c) for c in kept}
+    source = {c: c if c in df.columns else names.get(c, c) for c in kept}
     for c in kept:
         if source[c] not in df.columns:
             raise DataError(f"{data}: no column '{c}' to keep")
         if c in PRICE_COLUMNS:
             raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
-    report = validate(df, target=None, source=data)
+    report = validate(df, spec, target=False, training=False, source=data)
     require_valid(report, data)
     t1 = time.perf_counter()
     # load (or compile) the kernels first, not in the scoring time
@@ -103,13 +109,13 @@ def score_file(
     for name, values in zip(PRICE_COLUMNS, (np.expm1(log_price), low, high), strict=True):
         result[name] = values
     _write(result, out)
-    features = set(schema.INPUTS)
+    features = set(spec.inputs())
     return BatchResult(
         rows=len(df),
         kept=kept,
         ignored=[c for c in df.columns if c not in features and c not in source.values()],
         report=report,
-        key_missing=model.encoder.missing_counts(df, schema.KEY_FEATURES),
+        key_missing=model.encoder.missing_counts(df, spec.key_features),
         out_of_range=model.encoder.out_of_range_counts(df),
         seconds={
             "read": t1 - t0,
@@ -118,6 +124,10 @@ def score_file(
             "write": time.perf_counter() - t3,
         },
     )
+
+
+def default_keep(df: pd.DataFrame, spec: DataSpec) -> list[str]:
+    return [c for c in map(str, df.columns) if c == spec.id or idlike_name(c)]
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:

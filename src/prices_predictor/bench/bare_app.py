@@ -1,10 +1,14 @@
-"""The HTTP ceiling: FastAPI parsing the same body into the same schema, returning a constant."""
+"""The HTTP ceiling: FastAPI parsing the same body into the same schema (the Ames preset's
+request model, as served for the Ames model), returning a constant."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from prices_predictor.serving.schemas import HouseFeatures
+from prices_predictor.serving.request_schema import request_schema
+from prices_predictor.spec.io import preset
+
+HouseFeatures = request_schema(preset("ames")).house
 
 app = FastAPI()
 

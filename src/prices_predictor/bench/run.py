@@ -157,8 +157,10 @@ def live_drift(bundle: Path, recs: list[dict[str, Any]]) -> dict[str, float]:
     from prices_predictor.monitoring.live import live_check
     from prices_predictor.serving.predlog import PredictionLog
     from prices_predictor.settings import Settings
+    from prices_predictor.spec.io import from_dict, preset
 
     meta = json.loads((bundle / "metadata.json").read_text())
+    spec = from_dict(meta["spec"]) if "spec" in meta else preset("ames")
     with tempfile.TemporaryDirectory() as tmp:
         s = Settings(home=Path(tmp), drift_last=10_000)
         log = PredictionLog(s.prediction_db)
@@ -170,6 +172,7 @@ def live_drift(bundle: Path, recs: list[dict[str, Any]]) -> dict[str, float]:
                     "model_name": "m",
                     "model_version": "1",
                     "variant": "champion",
+                    "spec_hash": spec.digest(),
                     "shadow": False,
                     "features": recs[i % len(recs)],
                     "price": 1.0,
@@ -180,10 +183,10 @@ def live_drift(bundle: Path, recs: list[dict[str, Any]]) -> dict[str, float]:
         log.close()
         reference = pd.read_parquet(bundle / "reference.parquet")
         t = time.perf_counter()
-        live_check(s, reference, meta.get("importance", []))
+        live_check(s, reference, meta.get("importance", []), spec)
         first = time.perf_counter() - t
         t = time.perf_counter()
-        live_check(s, reference, meta.get("importance", []))
+        live_check(s, reference, meta.get("importance", []), spec)
         warm = time.perf_counter() - t
     return {"drift_10k_first_s": first, "drift_10k_warm_s": warm}
 

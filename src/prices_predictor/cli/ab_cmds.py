@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from prices_predictor.cli.output import console, rows_table
+from prices_predictor.cli.output import console, fail, rows_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
 
 ab_app = typer.Typer(help="A/B experiments between champion and challenger.", no_args_is_help=True)
@@ -32,11 +32,21 @@ def start(
     prepare(s)
     from prices_predictor.ab import control
     from prices_predictor.ab.assign import Experiment
-    from prices_predictor.deploy.aliases import make_challenger
-    from prices_predictor.tracking.registry import version_info
+    from prices_predictor.deploy.aliases import CHAMPION, make_challenger
+    from prices_predictor.tracking.registry import alias_version, version_info, version_spec
 
     with user_errors():
         version_info(s.model_name, challenger)
+        champion = alias_version(s.model_name, CHAMPION)
+        if champion is not None and champion != challenger:
+            differences = schema_differences(
+                version_spec(s.model_name, champion), version_spec(s.model_name, challenger)
+            )
+            if differences:
+                raise fail(
+                    f"challenger v{challenger} does not take the champion v{champion}'s "
+                    f"requests: {'; '.join(differences)}"
+                )
         make_challenger(s, challenger)
         exp = Experiment(control.new_id(), weight, shadow)
         control.write(s, exp)
@@ -126,3 +136,18 @@ def report(
     console.print(f"verdict: [bold]{rep.verdict}[/]")
     for r in rep.reasons:
         console.print(f"  - {r}", highlight=False)
+
+
+def schema_differences(champion: Any, challenger: Any) -> list[str]:
+    """How two specs' request fields differ (empty: the same requests fit both)."""
+    a, b = champion.input_signature(), challenger.input_signature()
+    out = []
+    if missing := sorted(set(a) - set(b)):
+        out.append(f"fields it lacks: {', '.join(missing[:8])}")
+    if extra := sorted(set(b) - set(a)):
+        out.append(f"fields it adds: {', '.join(extra[:8])}")
+    if changed := sorted(k for k in set(a) & set(b) if a[k] != b[k]):
+        out.append(
+            "fields of another kind: " + ", ".join(f"{k} ({a[k]} -> {b[k]})" for k in changed[:8])
+        )
+    return out

@@ -33,27 +33,28 @@ def explain(
         raise fail(f"{data}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
     from pydantic import ValidationError
 
-    from prices_predictor.serving.schemas import HouseFeatures, to_row
+    from prices_predictor.models.explain import explain as explain_rows
+    from prices_predictor.models.explain import top_contributions
+    from prices_predictor.serving.request_schema import request_schema
 
+    model, label = served_model(s)
+    schema = request_schema(model.spec)
     try:
-        row = to_row(HouseFeatures.model_validate(raw))
+        row = schema.to_row(schema.record(raw))
     except ValidationError as exc:
         e = exc.errors()[0]
         field = ".".join(str(p) for p in e["loc"]) or "body"
         raise fail(f"{data}: field '{field}': {e['msg']} ({e['type']})") from None
-    from prices_predictor.models.explain import explain as explain_rows
-    from prices_predictor.serving.routers.explain import contributions
-
-    model, label = served_model(s)
     exp = explain_rows(model, [row])
     base, phi = float(exp.base[0]), exp.values[0]
     pred = base + float(phi.sum())
     low, high = model.price_range(np.array([pred]))
-    items = contributions(exp.sources, phi, base, pred, row, top)
+    prices = model.to_price(np.array([pred, base]))
+    items = top_contributions(exp.sources, phi, (base, pred), prices, row, top)
     console.print(
-        f"[bold]{label}[/]: price ${np.expm1(pred):,.0f} "
+        f"[bold]{label}[/]: price ${prices[0]:,.0f} "
         f"(80% range ${low[0]:,.0f} – ${high[0]:,.0f}); "
-        f"base (average house) ${np.expm1(base):,.0f}"
+        f"base (average house) ${prices[1]:,.0f}"
     )
     console.print(
         rows_table(
@@ -61,11 +62,11 @@ def explain(
             ["feature", "value", "log effect", "% effect", "$ effect"],
             [
                 [
-                    c.feature,
-                    "" if c.value is None else c.value,
-                    c.log_effect,
-                    f"{c.pct_effect:+.2f}%",
-                    f"{c.dollar_effect:+,.0f}",
+                    c["feature"],
+                    "" if c["value"] is None else c["value"],
+                    c["log_effect"],
+                    f"{c['pct_effect']:+.2f}%",
+                    f"{c['dollar_effect']:+,.0f}",
                 ]
                 for c in items
             ],

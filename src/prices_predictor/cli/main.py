@@ -11,6 +11,7 @@ from prices_predictor.cli import (
     predict_cmds,
     registry_cmds,
     serve_cmds,
+    spec_cmds,
     train_cmds,
 )
 
@@ -27,6 +28,7 @@ predict_cmds.register(app)
 explain_cmds.register(app)
 monitor_cmds.register(app)
 ab_cmds.register(app)
+spec_cmds.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -47,6 +47,7 @@ def run_live_check(s: Settings, last: int | None, since: dt.datetime | None) -> 
             s,
             pd.read_parquet(m.reference),
             m.metadata.get("importance", []),
+            m.model.spec,
             last=last,
             since=since,
         )

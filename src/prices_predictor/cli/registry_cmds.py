@@ -32,32 +32,41 @@ def run_deploy(s: Settings, version: str) -> None:
     console.print(f"gating version {version} ...")
     with user_errors():
         d = run_deployment(s, version)
-    champ = d["champion_version"]
     console.print(
         rows_table(
             f"deployment gate: {s.model_name} v{version} -> {d['verdict'].upper()}",
             ["check", "candidate", "bound / champion", "pass"],
-            [
-                [
-                    "RMSE <= max",
-                    d["candidate_rmse"],
-                    d["max_rmse"],
-                    d["candidate_rmse"] <= d["max_rmse"],
-                ],
-                ["R2 >= min", d["candidate_r2"], d["min_r2"], d["candidate_r2"] >= d["min_r2"]],
-                [
-                    f"beats champion v{champ}" if champ else "beats champion (none)",
-                    d["candidate_rmse"],
-                    "-" if d["champion_rmse"] is None else d["champion_rmse"],
-                    d["verdict"] == "promoted",
-                ],
-            ],
+            gate_rows(d),
         )
     )
     for r in d["reasons"]:
         console.print(f"  - {r}", highlight=False)
     if d["verdict"] != "promoted":
         raise typer.Exit(EXIT_NOT_PROMOTED)
+
+
+def gate_rows(d: dict[str, Any]) -> list[list[Any]]:
+    """The gate decision as table rows: each limit that applied, then the comparison."""
+    rmse, rows = d["candidate_rmse"], []
+    base, gain = d.get("baseline_rmse"), d.get("min_baseline_gain")
+    if base is not None and gain is not None:
+        limit = base * (1 - gain)
+        rows.append([f"RMSE <= baseline x {1 - gain:.2f}", rmse, limit, rmse <= limit])
+    if d["max_rmse"] is not None:
+        rows.append(["RMSE <= max", rmse, d["max_rmse"], rmse <= d["max_rmse"]])
+    if d["min_r2"] is not None:
+        r2 = d["candidate_r2"]
+        rows.append(["R2 >= min", r2, d["min_r2"], r2 >= d["min_r2"]])
+    champ = d["champion_version"]
+    rows.append(
+        [
+            f"beats champion v{champ}" if champ else "beats champion (none)",
+            rmse,
+            "-" if d["champion_rmse"] is None else d["champion_rmse"],
+            d["verdict"] == "promoted",
+        ]
+    )
+    return rows
 
 
 def deploy(

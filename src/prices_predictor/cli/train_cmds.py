@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from prices_predictor.cli.output import console, metrics_table
+from prices_predictor.cli.output import console, metrics_table, rows_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
+from prices_predictor.settings import Settings
+from prices_predictor.spec.model import DataSpec
 
 METRIC_ORDER = (
     "rmse",
+    "baseline_rmse",
+    "baseline_gain",
     "mse",
     "r2",
     "mae_dollars",
@@ -40,23 +44,37 @@ def train(
     deploy: Annotated[
         bool, typer.Option(help="Run the gated deployment after registering.")
     ] = True,
+    target: Annotated[
+        str | None, typer.Option(help="The sale price column (default: the spec's).")
+    ] = None,
+    spec: Annotated[
+        str | None,
+        typer.Option(
+            help="Data spec: a YAML file, or 'infer' (default: the Ames preset for Ames "
+            "columns, else inferred from the data)."
+        ),
+    ] = None,
 ) -> None:
     """Train on the data, register a new model version, then gate and promote it."""
     s = settings()
     data = data or s.data
     model = model or s.model
-    from prices_predictor.data.ingest import load, source_for
+    from prices_predictor.data.ingest import source_for
     from prices_predictor.data.validate import require_valid, validate
     from prices_predictor.models.registry import get_strategy
+    from prices_predictor.spec.choose import apply_settings, choose
 
     with user_errors():
         get_strategy(model)
         src = source_for(data)
         console.print(f"[bold]data[/] {src.name}: reading and validating ...")
-        raw = load(data, s.target)
-        report = validate(raw, s.target, src.name)
+        raw = src.read()
+        chosen = choose(raw, spec or s.spec, target or s.target, src.name)
+        data_spec = apply_settings(chosen.spec, s)
+        report = validate(raw, data_spec, source=src.name)
         require_valid(report, src.name)
         fingerprint = src.fingerprint()
+    show_spec(s, chosen, data_spec)
     if report.soft:
         console.print(report.table(report.soft), highlight=False)
     console.print(
@@ -67,7 +85,7 @@ def train(
     from prices_predictor.pipelines.runner import run_training
 
     with user_errors():
-        version, metrics = run_training(s, data, fingerprint, model, tune)
+        version, metrics = run_training(s, data, fingerprint, data_spec, model, tune)
     console.print(
         metrics_table(
             f"{s.model_name} v{version}: holdout metrics (log price)",
@@ -79,6 +97,30 @@ def train(
         from prices_predictor.cli.registry_cmds import run_deploy
 
         run_deploy(s, version)
+
+
+def show_spec(s: Settings, chosen: Any, spec: DataSpec) -> None:
+    """Say which spec trains, its decisions when inferred, and where a copy was written."""
+    from prices_predictor.spec.io import dump_yaml
+
+    if chosen.decisions:
+        console.print(
+            rows_table(
+                "spec inferred from the data",
+                ["column", "decision", "why"],
+                [[d.column, d.role, d.why] for d in chosen.decisions],
+            )
+        )
+    out = s.home / "specs" / f"{spec.name}-{spec.digest()}.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dump_yaml(spec), encoding="utf-8")
+    console.print(
+        f"[bold]spec[/] {chosen.how}: {len(spec.features)} features, "
+        f"{len(spec.engineered)} engineered, target {spec.target.column}; "
+        f"written to {out} (edit it and train with --spec)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def evaluate(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
+
+from prices_predictor.spec.model import Outlier
+from prices_predictor.spec.target import to_model
 
 
 def protocol_split(
@@ -15,14 +20,23 @@ def protocol_split(
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def drop_outliers(train: pd.DataFrame, max_living_area: float) -> pd.DataFrame:
-    """De Cock's advice: drop houses over ``max_living_area`` sq ft (training part only)."""
-    if "Gr Liv Area" not in train.columns:
-        return train
-    area = pd.to_numeric(train["Gr Liv Area"], errors="coerce")
-    keep = ~(area > max_living_area)
-    return train.loc[np.asarray(keep)].reset_index(drop=True)
+def drop_outliers(train: pd.DataFrame, rules: Sequence[Outlier]) -> pd.DataFrame:
+    """The spec's outlier rules (Ames: De Cock's advice, living area > 4000 sq ft) applied to
+    the training part only; a rule on a column the data lacks does nothing."""
+    keep = np.ones(len(train), dtype=bool)
+    for rule in rules:
+        if rule.column not in train.columns:
+            continue
+        v = pd.to_numeric(train[rule.column], errors="coerce").to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            if rule.max is not None:
+                keep &= ~(v > rule.max)
+            if rule.min is not None:
+                keep &= ~(v < rule.min)
+    return train.loc[keep].reset_index(drop=True)
 
 
-def log_target(df: pd.DataFrame, target: str) -> np.ndarray:
-    return np.log1p(pd.to_numeric(df[target]).to_numpy(dtype=np.float64))
+def log_target(df: pd.DataFrame, target: str, transform: str = "log1p") -> np.ndarray:
+    """The target as the model learns it (``transform`` of the price)."""
+    price = pd.to_numeric(df[target]).to_numpy(dtype=np.float64)
+    return to_model(price, transform)

@@ -1,18 +1,16 @@
-"""Validation of raw training rows against the declared schema."""
+"""Validation of raw rows against the data spec: types, ranges, levels, relations, columns."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from prices_predictor.data import schema
 from prices_predictor.errors import DataError
 from prices_predictor.features.location import NO_BLOCK, block_ids
-
-MIN_YEAR = 1800
+from prices_predictor.features.values import cat_value, dates
+from prices_predictor.spec.model import DataSpec
 
 
 @dataclass(frozen=True)
@@ -75,70 +73,121 @@ def _check(
 
 
 def validate(
-    df: pd.DataFrame, target: str | None = "SalePrice", source: str = "data"
+    df: pd.DataFrame,
+    spec: DataSpec,
+    *,
+    target: bool = True,
+    training: bool = True,
+    source: str = "data",
 ) -> ValidationReport:
-    """Check types and ranges; returns the report (raise with :func:`require_valid`).
+    """Check the rows against the spec; returns the report (raise with :func:`require_valid`).
 
-    ``target=None``: rows to be priced, whose price column (if any) is not checked.
+    ``target=False``: rows to be priced, whose price column (if any) is not checked.
+    ``training``: a feature column the data lacks is an error when the spec says so
+    (``missing_columns: error``); rows to be priced always get it imputed.
     """
     report = ValidationReport(rows=len(df))
-    this_year = dt.date.today().year
-    targets = [target] if target is not None else []
-    numeric_cols = [c for c in (*schema.NUMERIC, *targets) if c in df.columns]
-    for col in numeric_cols:
-        values = pd.to_numeric(df[col], errors="coerce")
-        _check(report, df, col, values.isna() & df[col].notna(), "type: must be numeric", True)
-    num = {c: pd.to_numeric(df[c], errors="coerce") for c in numeric_cols}
-    if target in num:
-        t = num[target]
-        _check(report, df, target, t.isna(), "required: price missing", True)
-        _check(report, df, target, t <= 0, "range: price > 0", True)
-    for col in schema.AREA_COLUMNS + schema.COUNT_COLUMNS:
-        if col in num:
-            _check(report, df, col, num[col] < 0, "range: >= 0", True)
-    for col in schema.YEAR_COLUMNS:
-        if col in num:
-            bad = (num[col] < MIN_YEAR) | (num[col] > this_year)
-            # Ames has a known typo (Garage Yr Blt 2207): a garage year is advisory only.
-            hard = col != "Garage Yr Blt"
-            _check(report, df, col, bad, f"range: year in [{MIN_YEAR}, {this_year}]", hard)
-    for col in schema.SCORE_COLUMNS:
-        if col in num:
-            _check(report, df, col, (num[col] < 1) | (num[col] > 10), "range: 1..10", True)
-    if schema.LOCATION_COLUMN in df.columns:
-        col = schema.LOCATION_COLUMN
-        # what the location effect cannot use (its own rule); soft: such a row is priced
-        # without the effect, nothing else
-        bad = df[col].notna() & (block_ids(df[col], 1) == NO_BLOCK)
-        _check(report, df, col, bad, "type: parcel id, a whole number >= 0", False)
-    if "Year Built" in num and "Year Remod/Add" in num:
-        bad = num["Year Remod/Add"] < num["Year Built"]
-        _check(report, df, "Year Remod/Add", bad, "order: remodel >= built", False)
-    if "Gr Liv Area" in num:
-        _check(report, df, "Gr Liv Area", num["Gr Liv Area"] > 4000, "outlier: > 4000 sq ft", False)
-    for col, ranks in schema.ORDINAL.items():
-        if col in df.columns:
-            vals = df[col]
+    num: dict[str, pd.Series] = {}
+    for f in spec.features:
+        if f.kind in ("numeric", "date") and f.name in df.columns:
+            num[f.name] = _numbers(report, df, f.name, f.kind, not f.coerce)
+    if target:
+        _check_target(report, df, spec.target.column)
+    for f in spec.features:
+        if f.name in num and f.range is not None:
+            lo, hi = f.range.bounds()
+            v = num[f.name]
+            bad = (v < lo if lo is not None else False) | (v > hi if hi is not None else False)
             _check(
                 report,
                 df,
-                col,
-                vals.notna() & ~vals.isin(list(ranks)),
-                "category: unknown level",
-                False,
+                f.name,
+                pd.Series(bad, index=df.index),
+                _range_rule(lo, hi),
+                f.range.hard,
             )
-    missing = [c for c in schema.FEATURES if c not in df.columns]
+        if f.kind == "ordinal" and f.name in df.columns:
+            vals = df[f.name].map(cat_value, na_action="ignore")
+            known = vals.notna() & ~vals.isin(list(f.ranks()))
+            _check(report, df, f.name, known, "category: unknown level", False)
+    _check_location(report, df, spec)
+    for r in spec.relations:
+        if r.column in num and r.other in num:
+            a, b = num[r.column], num[r.other]
+            ok = {">=": a >= b, ">": a > b, "<=": a <= b, "<": a < b}[r.op]
+            bad = ~ok & a.notna() & b.notna()
+            _check(report, df, r.column, bad, f"order: {r.column} {r.op} {r.other}", r.hard)
+    for o in spec.outliers:
+        if o.column in num:
+            v = num[o.column]
+            bad = (v > o.max if o.max is not None else False) | (
+                v < o.min if o.min is not None else False
+            )
+            rule = "outlier: " + (
+                f"> {_num(o.max)}" if o.min is None else f"outside {_range_rule(o.min, o.max)}"
+            )
+            _check(report, df, o.column, pd.Series(bad, index=df.index), rule, False)
+    _check_columns(report, df, spec, training, source)
+    return report
+
+
+def _numbers(
+    report: ValidationReport, df: pd.DataFrame, col: str, kind: str, hard: bool
+) -> pd.Series:
+    """A numeric or date column as numbers (dates as decimal years); unparseable cells are a
+    type violation (soft for a feature declared ``coerce``: they count as missing)."""
+    if kind == "date":
+        values = pd.Series(dates(df[col].to_numpy(), len(df)), index=df.index)
+        rule = "type: must be a date"
+    else:
+        values = pd.to_numeric(df[col], errors="coerce")
+        rule = "type: must be numeric"
+    if not hard:
+        rule = rule.replace("must be", "not") + " (read as missing)"
+    _check(report, df, col, values.isna() & df[col].notna(), rule, hard)
+    return values
+
+
+def _check_target(report: ValidationReport, df: pd.DataFrame, target: str) -> None:
+    if target not in df.columns:
+        return
+    t = pd.to_numeric(df[target], errors="coerce")
+    _check(report, df, target, t.isna() & df[target].notna(), "type: must be numeric", True)
+    _check(report, df, target, t.isna() & df[target].isna(), "required: price missing", True)
+    _check(report, df, target, t <= 0, "range: price > 0", True)
+
+
+def _check_location(report: ValidationReport, df: pd.DataFrame, spec: DataSpec) -> None:
+    """What the location effect cannot use, by its own rule; soft: such a row is priced
+    without the effect, nothing else."""
+    loc = spec.location
+    if loc is None:
+        return
+    if loc.kind == "block":
+        col = loc.column
+        if col in df.columns:
+            bad = df[col].notna() & (block_ids(df[col], 1) == NO_BLOCK)
+            _check(report, df, col, bad, "type: parcel id, a whole number >= 0", False)
+        return
+    for col, limit in ((loc.latitude, 90), (loc.longitude, 180)):
+        if col in df.columns:
+            v = pd.to_numeric(df[col], errors="coerce")
+            bad = df[col].notna() & ~(v.abs() <= limit)
+            _check(report, df, col, bad, f"range: coordinate in [-{limit}, {limit}]", False)
+
+
+def _check_columns(
+    report: ValidationReport, df: pd.DataFrame, spec: DataSpec, training: bool, source: str
+) -> None:
+    names = spec.names()
+    missing = [c for c in names if c not in df.columns]
     if missing:
+        hard = training and spec.missing_columns == "error"
+        rule = "schema: column missing" + ("" if hard else " (imputed)")
         report.violations.append(
-            Violation(
-                "schema: column missing (imputed)",
-                ", ".join(missing[:3]),
-                len(missing),
-                missing[:3],
-                False,
-            )
+            Violation(rule, ", ".join(missing[:3]), len(missing), missing[:3], hard)
         )
-    if not any(c in df.columns for c in schema.FEATURES):
+    if not any(c in df.columns for c in names):
         report.violations.append(
             Violation(
                 "schema: no known feature column",
@@ -148,7 +197,18 @@ def validate(
                 True,
             )
         )
-    return report
+
+
+def _range_rule(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"range: in [{_num(lo)}, {_num(hi)}]"
+    return f"range: >= {_num(lo)}" if lo is not None else f"range: <= {_num(hi)}"
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 def require_valid(report: ValidationReport, source: str) -> None:

@@ -1,16 +1,20 @@
-"""Protocol metrics; y are log1p(price)."""
+"""Protocol metrics; y are the model's target scale (log1p(price) by default)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from prices_predictor.spec.target import to_price
 
-def regression_metrics(y_log: np.ndarray, pred_log: np.ndarray) -> dict[str, float]:
+
+def regression_metrics(
+    y_log: np.ndarray, pred_log: np.ndarray, transform: str = "log1p"
+) -> dict[str, float]:
     """RMSE/MSE/R2 in log space, MAE in dollars, median absolute percentage error."""
     err = pred_log - y_log
     mse = float(np.mean(err**2))
     ss_tot = float(np.sum((y_log - y_log.mean()) ** 2))
-    price, pred_price = np.expm1(y_log), np.expm1(pred_log)
+    price, pred_price = to_price(y_log, transform), to_price(pred_log, transform)
     return {
         "rmse": mse**0.5,
         "mse": mse,

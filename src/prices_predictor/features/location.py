@@ -1,11 +1,13 @@
-"""Location effect: how far a parcel block's sales ran above or below the model.
+"""Location effect from a parcel id: how far a block's sales ran above or below the model.
 
 Houses in the same block share what the features cannot say (street, view, builder). The
 effect of a block is learned from the model's out-of-fold residuals (log price) on the
 training part, shrunk towards zero as if each block also had ``prior`` sales on the model:
 ``effect = sum(residuals) / (sales + prior)``. A block is the parcel id integer-divided by
 ``divisor`` (Ames: PID // 1000, the plat block). It is added to the model's log prediction;
-a house without a parcel id, or in a block the training data never saw, gets 0.
+a house without a parcel id, or in a block the training data never saw, gets 0. The effect
+from coordinates instead of blocks is ``features/coordinates.py``; both answer to the same
+methods (``columns``, ``source``, ``effect``, ``leave_one_out``, ``summary``, ``info``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prices_predictor.data import schema
-
 NO_BLOCK = -1
 
 
@@ -26,7 +26,7 @@ NO_BLOCK = -1
 class LocationSpec:
     """How to learn the effect: which column, how coarse a block, how much shrinkage."""
 
-    column: str = schema.LOCATION_COLUMN
+    column: str = "PID"
     divisor: int = 1000
     prior: float = 10.0
 
@@ -61,9 +61,18 @@ class LocationEffect:
         counts = np.bincount(inverse, minlength=len(keys))
         return cls(spec, keys, sums / (counts + spec.prior), counts)
 
-    def leave_one_out(self, values: Any, residuals: np.ndarray) -> np.ndarray:
+    @property
+    def columns(self) -> list[str]:
+        return [self.spec.column]
+
+    @property
+    def source(self) -> str:
+        """Its name among an explanation's contributions: the parcel id column."""
+        return self.spec.column
+
+    def leave_one_out(self, frame: pd.DataFrame, residuals: np.ndarray) -> np.ndarray:
         """Each training row's effect from the other rows of its block only (for honest CV)."""
-        blocks = block_ids(values, self.spec.divisor)
+        blocks = block_ids(frame[self.spec.column], self.spec.divisor)
         idx = np.minimum(np.searchsorted(self.keys, blocks), len(self.keys) - 1)
         found = (self.keys[idx] == blocks) & (blocks != NO_BLOCK)
         n = self.counts[idx]
@@ -95,6 +104,20 @@ class LocationEffect:
             "location_blocks": float(len(self.keys)),
             "location_sales": float(self.counts.sum()),
             "location_effect_sd": float(np.std(self.effects)),
+        }
+
+    def describe(self) -> str:
+        return f"{self.spec.column} // {self.spec.divisor}, prior {self.spec.prior:g}"
+
+    def info(self) -> dict[str, Any]:
+        """What the model card says about it."""
+        return {
+            "kind": "block",
+            "columns": self.columns,
+            "column": self.spec.column,
+            "divisor": self.spec.divisor,
+            "prior": self.spec.prior,
+            "blocks": len(self.keys),
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -12,13 +12,25 @@ class FeatureContext:
     """What a strategy may know about the encoded matrix it will be fitted on."""
 
     feature_names: list[str]
-    monotone_increasing: list[int]
+    monotone: tuple[int, ...] = ()  # per encoded column: +1, -1 or 0 (empty: none)
     seed: int = 42
     n_jobs: int = 2
+    interactions: tuple[tuple[str, str], ...] = ()  # the spec's [numeric, nominal] pairs
+    scalar: tuple[str, ...] = field(default=())  # encoded columns that are one per name
+    nominal: tuple[str, ...] = field(default=())
 
     def monotone_vector(self) -> list[int]:
-        inc = set(self.monotone_increasing)
-        return [1 if i in inc else 0 for i in range(len(self.feature_names))]
+        if not self.monotone:
+            return [0] * len(self.feature_names)
+        return [int(m) for m in self.monotone]
+
+    @property
+    def increasing(self) -> tuple[int, ...]:
+        return tuple(i for i, m in enumerate(self.monotone) if m > 0)
+
+    @property
+    def decreasing(self) -> tuple[int, ...]:
+        return tuple(i for i, m in enumerate(self.monotone) if m < 0)
 
 
 class ModelStrategy(ABC):

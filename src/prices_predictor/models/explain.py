@@ -5,7 +5,8 @@ Trees use TreeSHAP (XGBoost ``pred_contribs``, LightGBM ``pred_contrib``, CatBoo
 transforms are per column, so each column's share is coef * standardised value, and a product
 term of two columns is shared half and half between them); a blend is the weighted sum of its
 members' explanations. A location effect is its own source, named after the parcel id
-column. In every case base + sum(contributions) equals the model's log prediction.
+column (or "location" for the effect from coordinates). In every case base +
+sum(contributions) equals the model's log prediction.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def explain(model: Any, rows: Any) -> Explanation:
     values = phi @ fold
     if model.location is not None:
         values = np.column_stack([values, model.location.effect(rows)])
-        sources = [*sources, model.location.spec.column]
+        sources = [*sources, model.location.source]
     return Explanation(base, values, sources)
 
 
@@ -113,3 +114,41 @@ def global_importance(exp: Explanation) -> list[dict[str, float | str]]:
         }
         for i in order
     ]
+
+
+OTHERS = "all other features"
+
+
+def top_contributions(
+    sources: list[str],
+    phi: np.ndarray,
+    logs: tuple[float, float],
+    prices: np.ndarray,
+    row: dict[str, Any],
+    top: int,
+) -> list[dict[str, Any]]:
+    """Top features by |effect| plus one bucket for the rest; dollars split exactly.
+
+    ``logs`` is (base, prediction) on the model's scale and ``prices`` the same as prices.
+    Dollar effects use the logarithmic mean of the two prices (LMDI), so they add up to
+    price - base price exactly while each keeps the sign of its log effect.
+    """
+    base, pred = logs
+    price, base_price = float(prices[0]), float(prices[1])
+    lmean = (price - base_price) / (pred - base) if abs(pred - base) > 1e-12 else price
+    order = np.argsort(-np.abs(phi))
+    keep, rest = order[:top], order[top:]
+
+    def item(name: str, v: float, value: Any = None) -> dict[str, Any]:
+        return {
+            "feature": name,
+            "value": value,
+            "log_effect": round(v, 6),
+            "pct_effect": round(float(np.expm1(v) * 100), 3),
+            "dollar_effect": round(v * lmean, 2),
+        }
+
+    out = [item(sources[i], float(phi[i]), row.get(sources[i])) for i in keep]
+    if len(rest):
+        out.append(item(OTHERS, float(phi[rest].sum())))
+    return out

@@ -11,9 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from prices_predictor.data import schema
 from prices_predictor.errors import UserError
-from prices_predictor.features.encoder import SCALAR_COLUMNS
 from prices_predictor.models.base import FeatureContext, ModelStrategy
 from prices_predictor.models.monotone_ridge import MonotoneRidge
 
@@ -78,30 +76,48 @@ class Interactions(BaseEstimator, TransformerMixin):  # type: ignore[misc]
 
 
 def check_interactions(spec: Any) -> list[tuple[str, str]]:
-    """The ``interactions`` parameter as (numeric column, nominal column) pairs; a UserError
-    naming the entry when it is anything else."""
-    if not isinstance(spec, list):
+    """The ``interactions`` parameter as (column, nominal column) name pairs; a UserError
+    naming the entry when it is not a list of pairs."""
+    if not isinstance(spec, list | tuple):
         raise UserError(f"linear interactions: expected a list of [numeric, nominal], got {spec!r}")
     out = []
     for entry in spec:
-        if not (isinstance(entry, list | tuple) and len(entry) == 2):
+        if not (
+            isinstance(entry, list | tuple)
+            and len(entry) == 2
+            and all(isinstance(e, str) for e in entry)
+        ):
             raise UserError(f"linear interactions: {entry!r} is not a [numeric, nominal] pair")
-        a, b = entry
-        if a not in SCALAR_COLUMNS:
-            raise UserError(f"linear interactions: '{a}' is not a numeric or ordinal column")
-        if b not in schema.NOMINAL:
-            raise UserError(f"linear interactions: '{b}' is not a nominal column")
-        out.append((str(a), str(b)))
+        out.append((str(entry[0]), str(entry[1])))
     return out
 
 
-def interaction_pairs(spec: Any, feature_names: list[str]) -> tuple[tuple[int, int], ...]:
+def resolve_interactions(
+    spec: Any, scalar: tuple[str, ...], nominal: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """``check_interactions`` plus: the first name must be a one-column feature of the data
+    spec (numeric, ordinal or engineered), the second a nominal one."""
+    out = check_interactions(spec)
+    for a, b in out:
+        if scalar and a not in scalar:
+            raise UserError(f"linear interactions: '{a}' is not a numeric or ordinal column")
+        if nominal and b not in nominal:
+            raise UserError(f"linear interactions: '{b}' is not a nominal column")
+    return out
+
+
+def interaction_pairs(
+    spec: Any,
+    feature_names: list[str],
+    scalar: tuple[str, ...] = (),
+    nominal: tuple[str, ...] = (),
+) -> tuple[tuple[int, int], ...]:
     """Resolve ``[numeric, nominal]`` names to encoded column pairs: the numeric column with
     each one-hot level of the nominal one (none when the data has no such level)."""
     pairs: list[tuple[int, int]] = []
-    for numeric, nominal in check_interactions(spec):
+    for numeric, nominal_col in resolve_interactions(spec, scalar, nominal):
         i = feature_names.index(numeric)
-        pairs += [(i, j) for j, n in enumerate(feature_names) if n.startswith(f"{nominal}=")]
+        pairs += [(i, j) for j, n in enumerate(feature_names) if n.startswith(f"{nominal_col}=")]
     return tuple(pairs)
 
 
@@ -110,7 +126,8 @@ class LinearStrategy(ModelStrategy):
     description = "Ridge on standardised, log-skew features, a few interactions, monotone"
 
     def build(self, params: dict[str, Any], ctx: FeatureContext) -> Any:
-        pairs = interaction_pairs(params.get("interactions", []), ctx.feature_names)
+        wanted = params.get("interactions", list(ctx.interactions))
+        pairs = interaction_pairs(wanted, ctx.feature_names, ctx.scalar, ctx.nominal)
         return Pipeline(
             [
                 (
@@ -121,7 +138,7 @@ class LinearStrategy(ModelStrategy):
                 ("interact", Interactions(pairs)),
                 (
                     "ridge",
-                    MonotoneRidge(params.get("alpha", 10.0), pairs, tuple(ctx.monotone_increasing)),
+                    MonotoneRidge(params.get("alpha", 10.0), pairs, ctx.increasing, ctx.decreasing),
                 ),
             ]
         )

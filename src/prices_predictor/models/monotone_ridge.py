@@ -27,8 +27,10 @@ def slope_constraints(
     n_base: int,
     pairs: tuple[tuple[int, int], ...],
     increasing: tuple[int, ...],
+    decreasing: tuple[int, ...] = (),
 ) -> np.ndarray:
-    """Rows ``g`` with ``g @ coef`` = the slope in a monotone column for one level pattern.
+    """Rows ``g`` with ``g @ coef`` = the slope in a monotone column for one level pattern
+    (negated for a column that must never raise the price, so that ``g @ coef >= 0`` always).
 
     ``X`` holds ``n_base`` columns followed by one product column per pair (i, j). The slope
     in column q is ``coef[q] + sum(coef[n_base + k] * z_j)`` over its pairs k; ``z_j`` takes
@@ -36,7 +38,8 @@ def slope_constraints(
     of the levels: a one-hot column standardised is smallest where it is 0).
     """
     rows: list[np.ndarray] = []
-    for q in increasing:
+    signs = [(q, 1.0) for q in increasing] + [(q, -1.0) for q in decreasing]
+    for q, sign in signs:
         mine = [(n_base + k, j) for k, (i, j) in enumerate(pairs) if i == q]
         cols = [c for c, _ in mine]
         levels = [j for _, j in mine]
@@ -49,23 +52,25 @@ def slope_constraints(
             g = np.zeros(X.shape[1])
             g[q] = 1.0
             g[cols] = pattern
-            rows.append(g)
+            rows.append(sign * g)
     return np.array(rows).reshape(-1, X.shape[1])
 
 
 class MonotoneRidge(Ridge):  # type: ignore[misc]
-    """``Ridge`` (with intercept) whose slope in each of ``increasing`` is >= 0 for every
-    level of the ``pairs`` it takes part in."""
+    """``Ridge`` (with intercept) whose slope in each of ``increasing`` is >= 0 (<= 0 in each
+    of ``decreasing``) for every level of the ``pairs`` it takes part in."""
 
     def __init__(
         self,
         alpha: float = 1.0,
         pairs: tuple[tuple[int, int], ...] = (),
         increasing: tuple[int, ...] = (),
+        decreasing: tuple[int, ...] = (),
     ) -> None:
         super().__init__(alpha=alpha)
         self.pairs = pairs
         self.increasing = increasing
+        self.decreasing = decreasing
 
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> MonotoneRidge:
         if sample_weight is not None:
@@ -77,15 +82,45 @@ class MonotoneRidge(Ridge):  # type: ignore[misc]
         factor = cho_factor(Xc.T @ Xc + self.alpha * np.eye(X.shape[1]))
         coef = cho_solve(factor, Xc.T @ (y - y_mean))
         pairs = tuple((int(i), int(j)) for i, j in self.pairs)
-        G = slope_constraints(X, X.shape[1] - len(pairs), pairs, tuple(self.increasing))
+        G = slope_constraints(
+            X,
+            X.shape[1] - len(pairs),
+            pairs,
+            tuple(self.increasing),
+            tuple(getattr(self, "decreasing", ())),  # models saved before it existed
+        )
         if len(G) and (G @ coef < 0).any():
-            # dual: min 0.5 l'Ql + l'(G coef) over l >= 0, Q = G H^-1 G'; then coef += H^-1 G' l
-            h_inv_gt = cho_solve(factor, G.T)
-            q = G @ h_inv_gt
-            chol = np.linalg.cholesky(q + 1e-12 * np.trace(q) * np.eye(len(q)))
-            lam, _ = nnls(chol.T, -solve_triangular(chol, G @ coef, lower=True))
-            coef = coef + h_inv_gt @ lam
+            coef = _constrained(factor, coef, G)
         self.coef_ = coef
         self.intercept_ = y_mean - float(x_mean @ coef)
         self.n_features_in_ = X.shape[1]
         return self
+
+
+def _constrained(factor: Any, free: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """The Ridge optimum under ``G @ coef >= 0``, from the unconstrained one ``free``.
+
+    Dual: min 0.5 l'Ql + l'(G free) over l >= 0 with Q = G H^-1 G', then coef = free + H^-1 G' l.
+    NNLS finds which constraints are active; the multipliers of those are then solved for
+    exactly (the active constraints hold as equalities), so the result meets the optimality
+    conditions to rounding rather than to NNLS's stopping tolerance.
+    """
+    h_inv_gt = cho_solve(factor, G.T)
+    q = G @ h_inv_gt
+    chol = np.linalg.cholesky(q + 1e-12 * np.trace(q) * np.eye(len(q)))
+    lam, _ = nnls(chol.T, -solve_triangular(chol, G @ free, lower=True))
+    coef = free + h_inv_gt @ lam
+    active = lam > 0
+    if active.any():
+        qa = q[np.ix_(active, active)]
+        exact = np.zeros_like(lam)
+        try:
+            exact[active] = np.linalg.solve(qa, -(G[active] @ free))
+        except np.linalg.LinAlgError:  # dependent active constraints: keep the NNLS answer
+            return coef
+        polished = free + h_inv_gt @ exact
+        scale = np.abs(G).sum(axis=1) * np.abs(polished).max()
+        # accepted only where it is still a KKT point: multipliers >= 0, every constraint met
+        if (exact >= 0).all() and (G @ polished >= -1e-12 * scale).all():
+            return np.asarray(polished)
+    return np.asarray(coef)

@@ -18,8 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prices_predictor.features.coordinates import CoordinateEffect
 from prices_predictor.features.encoder import FeatureEncoder, Rows
 from prices_predictor.features.location import LocationEffect
+from prices_predictor.spec.model import DataSpec
+from prices_predictor.spec.target import to_price
+
+LocationModel = LocationEffect | CoordinateEffect
 
 CHUNK_ROWS = 50_000
 PIPELINE_ROWS = 40_000  # from here a batch is encoded and scored in pipelined slices
@@ -29,7 +34,8 @@ _UNPICKLE_LOCK = threading.Lock()
 
 @dataclass
 class PriceModel:
-    """Predicts log1p(price) and dollars from raw rows, with an interval."""
+    """Predicts the transformed price (log1p by default) and the price from raw rows, with an
+    interval."""
 
     encoder: FeatureEncoder
     regressor: Any
@@ -38,7 +44,15 @@ class PriceModel:
     interval_halfwidth: float  # in log-price units, from out-of-fold residuals
     interval_coverage: float
     metadata: dict[str, Any] = field(default_factory=dict)
-    location: LocationEffect | None = None  # added to the log prediction when set
+    location: LocationModel | None = None  # added to the log prediction when set
+
+    @property
+    def spec(self) -> DataSpec:
+        return self.encoder.spec
+
+    def to_price(self, log_pred: np.ndarray) -> np.ndarray:
+        """Predictions on the model's scale -> prices (the spec's inverse transform)."""
+        return np.asarray(to_price(log_pred, self.spec.target.transform))
 
     def predict_log(self, rows: Rows) -> np.ndarray:
         out = self._predict_log_features(rows)
@@ -137,11 +151,11 @@ class PriceModel:
         self.__dict__.update(state)  # an older pickle carries ``regressor`` itself
 
     def predict_price(self, rows: Rows) -> np.ndarray:
-        return np.expm1(self.predict_log(rows))
+        return self.to_price(self.predict_log(rows))
 
     def price_range(self, log_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The conformal range, in dollars, around log predictions."""
-        return np.expm1(log_pred - self.interval_halfwidth), np.expm1(
+        return self.to_price(log_pred - self.interval_halfwidth), self.to_price(
             log_pred + self.interval_halfwidth
         )
 

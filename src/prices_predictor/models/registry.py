@@ -13,8 +13,13 @@ from prices_predictor.models.blend import BlendStrategy
 from prices_predictor.models.catboost import CatBoostStrategy
 from prices_predictor.models.forest import RandomForestStrategy
 from prices_predictor.models.lgbm import LightGBMStrategy
-from prices_predictor.models.linear import LinearStrategy, check_interactions
+from prices_predictor.models.linear import (
+    LinearStrategy,
+    check_interactions,
+    resolve_interactions,
+)
 from prices_predictor.models.xgb import XGBoostStrategy
+from prices_predictor.spec.model import DataSpec
 
 STRATEGIES: dict[str, ModelStrategy] = {}
 for _s in (
@@ -35,8 +40,11 @@ def get_strategy(name: str) -> ModelStrategy:
         raise UserError(f"unknown model '{name}', choose one of: {', '.join(STRATEGIES)}") from None
 
 
-def default_params(override_file: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Tuned defaults per strategy, updated by ``override_file`` (same JSON shape) if given."""
+def default_params(
+    override_file: Path | None = None, spec: DataSpec | None = None
+) -> dict[str, dict[str, Any]]:
+    """Tuned defaults per strategy, updated by ``override_file`` (same JSON shape) if given;
+    with ``spec``, the file's linear interactions must name the spec's columns."""
     text = resources.files("prices_predictor.config").joinpath("model_params.json").read_text()
     params: dict[str, dict[str, Any]] = {
         k: v for k, v in json.loads(text).items() if not k.startswith("_")
@@ -48,10 +56,16 @@ def default_params(override_file: Path | None = None) -> dict[str, dict[str, Any
             raise UserError(f"{override_file}: cannot read parameters: {exc}") from exc
         for name, p in extra.items():
             params.setdefault(name, {}).update(p)
-        try:
-            check_interactions(params.get("linear", {}).get("interactions", []))
-        except UserError as exc:
-            raise UserError(f"{override_file}: {exc}") from None
+        if "interactions" in params.get("linear", {}):
+            wanted = params["linear"]["interactions"]
+            try:
+                if spec is None:
+                    check_interactions(wanted)
+                else:
+                    scalar = (*spec.numeric, *spec.ordinal, *(e.name for e in spec.engineered))
+                    resolve_interactions(wanted, scalar, tuple(spec.nominal))
+            except UserError as exc:
+                raise UserError(f"{override_file}: {exc}") from None
     return params
 
 

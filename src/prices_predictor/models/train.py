@@ -10,14 +10,17 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
 
-from prices_predictor.data import schema
 from prices_predictor.data.split import log_target
 from prices_predictor.evaluation.metrics import conformal_halfwidth
+from prices_predictor.features.coordinates import CoordinateEffect, CoordinateSpec
 from prices_predictor.features.encoder import FeatureEncoder
 from prices_predictor.features.location import LocationEffect, LocationSpec, block_ids
 from prices_predictor.models.base import FeatureContext
-from prices_predictor.models.price_model import PriceModel
+from prices_predictor.models.price_model import LocationModel, PriceModel
 from prices_predictor.models.registry import get_strategy, params_for
+from prices_predictor.spec.model import DataSpec
+
+Location = LocationSpec | CoordinateSpec
 
 
 @dataclass
@@ -30,11 +33,21 @@ class FitResult:
 
 
 def context_for(encoder: FeatureEncoder, seed: int, n_jobs: int) -> FeatureContext:
-    """Monotone constraints: every encoded column that only grows with area or quality."""
+    """Monotone constraints (the spec's promises, on the encoded columns they name), the
+    interactions and the names the strategies may refer to."""
+    spec = encoder.spec
     names = encoder.feature_names
-    mono = [names.index(c) for c in schema.MONOTONE_INCREASING]
-    mono += [names.index(c) for c in ("total_sf", "qual_x_area")]
-    return FeatureContext(names, sorted(mono), seed=seed, n_jobs=n_jobs)
+    promises = spec.monotone()
+    monotone = tuple(promises.get(n, 0) for n in names)
+    return FeatureContext(
+        names,
+        monotone,
+        seed=seed,
+        n_jobs=n_jobs,
+        interactions=tuple(tuple(p) for p in spec.interactions),  # type: ignore[misc]
+        scalar=tuple(encoder.scalar_columns),
+        nominal=tuple(spec.nominal),
+    )
 
 
 def build_regressor(
@@ -53,17 +66,17 @@ def cross_validate(
     train: pd.DataFrame,
     name: str,
     all_params: dict[str, dict[str, Any]],
-    target: str,
+    spec: DataSpec,
     folds: int,
     seed: int,
     n_jobs: int,
 ) -> np.ndarray:
-    """Out-of-fold log predictions; the encoder is refitted inside every fold."""
-    y = log_target(train, target)
+    """Out-of-fold predictions (target scale); the encoder is refitted inside every fold."""
+    y = log_target(train, spec.target.column, spec.target.transform)
     oof = np.empty(len(train))
     for fit_idx, val_idx in KFold(folds, shuffle=True, random_state=seed).split(train):
         part = train.iloc[fit_idx]
-        enc = FeatureEncoder().fit(part)
+        enc = FeatureEncoder(spec).fit(part)
         reg = build_regressor(name, all_params, enc, seed, n_jobs)
         reg.fit(enc.transform(part), y[fit_idx])
         oof[val_idx] = reg.predict(enc.transform(train.iloc[val_idx]))
@@ -82,27 +95,28 @@ def fit_price_model(
     train: pd.DataFrame,
     name: str,
     all_params: dict[str, dict[str, Any]],
+    spec: DataSpec,
     *,
-    target: str = "SalePrice",
     folds: int = 5,
     seed: int = 42,
     n_jobs: int = 2,
     coverage: float = 0.8,
-    location: LocationSpec | None = None,
+    location: Location | None = None,
 ) -> FitResult:
     """CV on ``train`` (metrics + conformal residuals), then the final fit on all of it.
 
-    With ``location``, the out-of-fold residuals also teach the per-block location effect;
-    the CV metrics and the range then use each row's effect learned without that row.
+    With ``location``, the out-of-fold residuals also teach the location effect (parcel
+    blocks or nearest sales); the CV metrics and the range then use each row's effect
+    learned without that row.
     """
     t0 = time.perf_counter()
-    y = log_target(train, target)
-    oof = cross_validate(train, name, all_params, target, folds, seed, n_jobs)
+    y = log_target(train, spec.target.column, spec.target.transform)
+    oof = cross_validate(train, name, all_params, spec, folds, seed, n_jobs)
     effect = fit_location(train, y - oof, location) if location is not None else None
     if effect is not None:
-        oof = oof + effect.leave_one_out(train[effect.spec.column], y - oof)
+        oof = oof + effect.leave_one_out(train, y - oof)
     cv_mean, cv_std = fold_rmse(y, oof, folds, seed)
-    encoder = FeatureEncoder().fit(train)
+    encoder = FeatureEncoder(spec).fit(train)
     reg = build_regressor(name, all_params, encoder, seed, n_jobs)
     reg.fit(encoder.transform(train), y)
     model = PriceModel(
@@ -118,11 +132,35 @@ def fit_price_model(
 
 
 def fit_location(
-    train: pd.DataFrame, residuals: np.ndarray, spec: LocationSpec
-) -> LocationEffect | None:
-    """The location effect, or None when the data has no usable parcel id."""
+    train: pd.DataFrame, residuals: np.ndarray, spec: Location
+) -> LocationModel | None:
+    """The location effect, or None when the data has no usable location column."""
+    if isinstance(spec, CoordinateSpec):
+        if spec.latitude not in train.columns or spec.longitude not in train.columns:
+            return None
+        return CoordinateEffect.fit(train, residuals, spec)
     if spec.column not in train.columns:
         return None
     if not (block_ids(train[spec.column], spec.divisor) >= 0).any():
         return None
     return LocationEffect.fit(train[spec.column], residuals, spec)
+
+
+def location_config(spec: DataSpec, overrides: dict[str, Any] | None = None) -> Location | None:
+    """The spec's location as the effect's configuration; ``overrides`` (divisor, prior,
+    neighbours) come from settings set explicitly in the environment."""
+    loc = spec.location
+    if loc is None:
+        return None
+    o = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if loc.kind == "block":
+        return LocationSpec(
+            loc.column, int(o.get("divisor", loc.divisor)), float(o.get("prior", loc.prior))
+        )
+    return CoordinateSpec(
+        loc.latitude,
+        loc.longitude,
+        int(o.get("neighbours", loc.neighbours)),
+        float(o.get("prior", loc.prior)),
+        loc.max_km,
+    )

@@ -13,6 +13,7 @@ from prices_predictor.data.split import log_target
 from prices_predictor.errors import UserError
 from prices_predictor.models.registry import get_strategy
 from prices_predictor.models.train import cross_validate
+from prices_predictor.spec.model import DataSpec
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def tune(
     name: str,
     all_params: dict[str, dict[str, Any]],
     *,
-    target: str,
+    spec: DataSpec,
     folds: int,
     seed: int,
     n_jobs: int,
@@ -35,7 +36,7 @@ def tune(
     """
     members = list(all_params["blend"]["weights"]) if name == "blend" else [name]
     tuned = {k: dict(v) for k, v in all_params.items()}
-    y = log_target(train, target)
+    y = log_target(train, spec.target.column, spec.target.transform)
     best_total = float("nan")
     n_done = 0
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -44,7 +45,7 @@ def tune(
 
         def objective(trial: optuna.Trial, member: str = member, strategy: Any = strategy) -> float:
             candidate = {**tuned, member: {**tuned.get(member, {}), **strategy.suggest(trial)}}
-            oof = cross_validate(train, member, candidate, target, folds, seed, n_jobs)
+            oof = cross_validate(train, member, candidate, spec, folds, seed, n_jobs)
             return float(np.sqrt(np.mean((oof - y) ** 2)))
 
         study = optuna.create_study(
@@ -62,6 +63,6 @@ def tune(
             "tuned %s: CV RMSE %.4f over %d trials", member, study.best_value, len(study.trials)
         )
     if name == "blend":
-        oof = cross_validate(train, "blend", tuned, target, folds, seed, n_jobs)
+        oof = cross_validate(train, "blend", tuned, spec, folds, seed, n_jobs)
         best_total = float(np.sqrt(np.mean((oof - y) ** 2)))
     return tuned, best_total, n_done

@@ -17,15 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from prices_predictor.data import schema
-from prices_predictor.features.encoder import ENGINEERED_SOURCES, NONE, _cat_value
+from prices_predictor.features.values import NONE, cat_value
+from prices_predictor.spec.model import DataSpec
 
 log = logging.getLogger("prices_predictor.monitoring")
 
 NUM_METHOD, CAT_METHOD = "wasserstein", "jensenshannon"
-# Measured on the Ames data: random samples of 100-600 rows score at most ~0.26 (numbers) and
-# ~0.15 (neighbourhood) against the training part (0.29 at most over 16 samples of 200-400);
-# living area x 1.5 scores ~1.6.
+# Effect-size thresholds above the scores of random samples of the training data itself
+# (docs/experiments.md has the measurements).
 NUM_THRESHOLD, CAT_THRESHOLD = 0.4, 0.25
 MIN_OBSERVED = 0.5  # a column must be non-empty in at least half the rows to be compared
 
@@ -53,39 +52,43 @@ class DriftResult:
         return asdict(self)
 
 
-def top_raw_features(importance: list[dict[str, Any]], k: int) -> list[str]:
+def top_raw_features(importance: list[dict[str, Any]], k: int, spec: DataSpec) -> list[str]:
     """The k most important raw columns, expanding engineered features to their sources."""
+    features = set(spec.names())
     out: list[str] = []
     for item in importance:
-        name = str(item["feature"])
-        for raw in ENGINEERED_SOURCES.get(name, (name,)):
-            if raw in schema.FEATURES and raw not in out:
+        for raw in spec.sources(str(item["feature"])):
+            if raw in features and raw not in out:
                 out.append(raw)
         if len(out) >= k:
             break
     return out[:k]
 
 
-def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed copy of the schema columns: numbers as float, categories as stripped strings."""
+def prepare(frame: pd.DataFrame, spec: DataSpec) -> pd.DataFrame:
+    """Typed copy of the spec's columns: numbers as float (dates as decimal years),
+    categories as stripped strings ("None" where missing means the house has none)."""
+    from prices_predictor.features.columns import read_numeric
+
     out = pd.DataFrame(index=range(len(frame)))
-    for c in schema.FEATURES:
-        if c not in frame.columns:
+    for f in spec.features:
+        if f.name not in frame.columns:
             continue
-        col = frame[c].reset_index(drop=True)
-        if c in schema.NUMERIC:
-            out[c] = pd.to_numeric(col, errors="coerce").astype(float)
+        col = frame[f.name].reset_index(drop=True)
+        if not f.categorical:
+            out[f.name] = read_numeric(col.to_numpy(), len(col), f.kind)
         else:
-            vals = [_cat_value(v) for v in col]
-            if c in schema.NONE_MEANS_ABSENT:
+            vals = [cat_value(v) for v in col]
+            if f.missing_policy() == "none":
                 vals = [NONE if v is None else v for v in vals]
-            out[c] = pd.Series(vals, dtype=object)
+            out[f.name] = pd.Series(vals, dtype=object)
     return out
 
 
 def check(
     reference: pd.DataFrame,
     current: pd.DataFrame,
+    spec: DataSpec,
     *,
     kind: str,
     importance: list[dict[str, Any]],
@@ -95,8 +98,8 @@ def check(
     report_dir: Path | None = None,
 ) -> DriftResult:
     """Compare ``current`` with ``reference``; optionally write the Evidently HTML report."""
-    ref, cur = prepare(reference), prepare(current)
-    top = top_raw_features(importance, top_k)
+    ref, cur = prepare(reference, spec), prepare(current, spec)
+    top = top_raw_features(importance, top_k, spec)
     result = DriftResult("ok", kind, len(cur), len(ref), top_features=top)
     if len(cur) < min_rows:
         result.status = "insufficient_data"
@@ -117,8 +120,9 @@ def check(
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
-    num = [c for c in cols if c in schema.NUMERIC]
-    cat = [c for c in cols if c not in schema.NUMERIC]
+    numeric = set(spec.numeric)
+    num = [c for c in cols if c in numeric]
+    cat = [c for c in cols if c not in numeric]
     dd = DataDefinition(numerical_columns=num, categorical_columns=cat)
     report = Report(
         [

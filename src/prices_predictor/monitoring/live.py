@@ -13,17 +13,30 @@ from prices_predictor.monitoring.drift import DriftResult, check
 from prices_predictor.monitoring.store import save
 from prices_predictor.serving.predlog import make_engine, read_recent
 from prices_predictor.settings import Settings
+from prices_predictor.spec.model import DataSpec
 
 
-def recent_inputs(engine: sa.Engine, last: int | None, since: dt.datetime | None) -> pd.DataFrame:
-    rows = read_recent(engine, last=last, since=since)
+def recent_inputs(
+    engine: sa.Engine, last: int | None, since: dt.datetime | None, spec: DataSpec
+) -> pd.DataFrame:
+    """Logged inputs read with this spec (never those of a model with another schema)."""
+    rows = read_recent(
+        engine, last=last, since=since, spec_hash=spec.digest(), legacy_hash=preset_digest()
+    )
     return pd.DataFrame([r["features"] for r in rows])
+
+
+def preset_digest() -> str:
+    from prices_predictor.spec.io import preset
+
+    return preset("ames").digest()
 
 
 def live_check(
     s: Settings,
     reference: pd.DataFrame,
     importance: list[dict[str, Any]],
+    spec: DataSpec,
     *,
     last: int | None = None,
     since: dt.datetime | None = None,
@@ -33,10 +46,11 @@ def live_check(
     engine = engine or make_engine(s.prediction_db)
     if last is None and since is None:
         last = s.drift_last
-    current = recent_inputs(engine, last, since)
+    current = recent_inputs(engine, last, since, spec)
     result = check(
         reference,
         current,
+        spec,
         kind="live",
         importance=importance,
         share_alert=s.drift_share_alert,

@@ -11,6 +11,6 @@ from prices_predictor.steps.deployment.score import score_candidates
 
 @pipeline(enable_cache=False)
 def deployment_pipeline(candidate_version: str) -> Any:
-    cand, champ_version, champ = score_candidates(candidate_version)
-    decision = apply_gates(candidate_version, cand, champ_version, champ)
+    cand, champ_version, champ, spec, same = score_candidates(candidate_version)
+    decision = apply_gates(candidate_version, cand, champ_version, champ, spec, same)
     return promote_model(decision)

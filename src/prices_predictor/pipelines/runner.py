@@ -6,6 +6,7 @@ from typing import Any
 
 from prices_predictor.errors import UserError
 from prices_predictor.settings import Settings
+from prices_predictor.spec.model import DataSpec
 
 
 def _output(run: Any, step: str, name: str) -> Any:
@@ -48,7 +49,7 @@ def _failed_step_message(pipeline_name: str) -> str | None:
 
 
 def run_training(
-    s: Settings, data: str, fingerprint: str, model: str, tune: bool
+    s: Settings, data: str, fingerprint: str, spec: DataSpec, model: str, tune: bool
 ) -> tuple[str, dict[str, float]]:
     """Run ``training_pipeline``; returns the registered version and all metrics."""
     from prices_predictor.pipelines.training import training_pipeline
@@ -57,12 +58,11 @@ def run_training(
         training_pipeline,
         data=data,
         fingerprint=fingerprint,
+        spec=spec.model_dump(mode="json"),
         model=model,
         tune=tune,
-        target=s.target,
         test_size=s.test_size,
         seed=s.seed,
-        max_living_area=s.outlier_max_living_area,
     )
     version = str(_output(run, "register_model", "model_version"))
     metrics = {

@@ -1,5 +1,7 @@
 """ZenML training pipeline: ingest, validate, split, fit, drift, evaluate, explain, register."""
 
+from typing import Any
+
 from zenml import pipeline
 
 from prices_predictor.steps.training.drift import training_drift
@@ -16,23 +18,21 @@ from prices_predictor.steps.training.validate import validate_data
 def training_pipeline(
     data: str,
     fingerprint: str,
+    spec: dict[str, Any],
     model: str = "blend",
     tune: bool = False,
-    target: str = "SalePrice",
     test_size: float = 0.2,
     seed: int = 42,
-    max_living_area: float = 4000.0,
 ) -> str:
-    raw = ingest_data(data=data, fingerprint=fingerprint, target=target)
-    report = validate_data(raw, source=data, target=target)
-    train, holdout = split_data(
-        raw, report, test_size=test_size, seed=seed, max_living_area=max_living_area
-    )
+    """``spec``: the data spec as plain data (a step parameter, so part of the cache key)."""
+    raw = ingest_data(data=data, fingerprint=fingerprint, target=spec["target"]["column"])
+    report = validate_data(raw, source=data, spec=spec)
+    train, holdout = split_data(raw, report, spec=spec, test_size=test_size, seed=seed)
     price_model, cv_metrics, run_id = fit_model(
-        train, model=model, tune=tune, data_fingerprint=fingerprint
+        train, spec=spec, model=model, tune=tune, data_fingerprint=fingerprint
     )
-    training_drift(train, run_id)
-    holdout_metrics = evaluate_model(price_model, holdout, run_id)
+    training_drift(train, price_model, run_id)
+    holdout_metrics = evaluate_model(price_model, train, holdout, run_id)
     importance = explain_model(price_model, holdout, run_id)
     version = register_model(
         price_model,

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
 
 from prices_predictor import __version__
-from prices_predictor.serving import errors, fastpath
+from prices_predictor.serving import errors, fastpath, openapi
 from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.jsonlog import setup_json_logging
 from prices_predictor.serving.lifecycle import lifespan
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.predlog = predlog
     app.state.service = PredictionService(s, holder, m, predlog)
     errors.install(app, m)
+    openapi.install(app, holder)
     for r in (
         health.router,
         predict.router,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from prices_predictor.models.price_model import PriceModel
+from prices_predictor.serving.request_schema import RequestSchema, request_schema
 from prices_predictor.settings import Settings
 
 log = logging.getLogger("prices_predictor.serving")
@@ -36,6 +37,10 @@ class LoadedModel:
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
     reference: Path | None = None
+    schema: RequestSchema = field(init=False)  # the request models of the model's spec
+
+    def __post_init__(self) -> None:
+        self.schema = request_schema(self.model.spec)
 
     def warm(self) -> None:
         """First predictions allocate and JIT-free paths settle; do it before swapping in."""

@@ -39,7 +39,11 @@ predictions = sa.Table(
     sa.Column("price_low", sa.Float),
     sa.Column("price_high", sa.Float),
     sa.Column("latency_ms", sa.Float),
+    # the data spec the model read the features with: drift and A/B never mix schemas
+    sa.Column("spec_hash", sa.String(16), index=True),
 )
+# rows logged before the column existed were Ames models (see ``read_recent``)
+ADDED_COLUMNS = {"spec_hash": "VARCHAR(16)"}
 
 
 def _json(value: Any) -> str:
@@ -97,7 +101,19 @@ def make_engine(url: str) -> sa.Engine:
             cur.close()
 
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Columns added to the table since a database was created (no data to move)."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns("predictions")}
+    missing = {k: v for k, v in ADDED_COLUMNS.items() if k not in have}
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for name, kind in missing.items():
+            conn.exec_driver_sql(f"ALTER TABLE predictions ADD COLUMN {name} {kind}")
 
 
 class PredictionLog:
@@ -196,9 +212,20 @@ class PredictionLog:
 
 
 def read_recent(
-    engine: sa.Engine, last: int | None = None, since: dt.datetime | None = None
+    engine: sa.Engine,
+    last: int | None = None,
+    since: dt.datetime | None = None,
+    spec_hash: str | None = None,
+    legacy_hash: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Non-shadow predictions, newest first; with ``spec_hash`` only those read with that
+    spec (rows from before the column existed count as ``legacy_hash``)."""
     q = sa.select(predictions).where(predictions.c.shadow.is_(False))
+    if spec_hash is not None:
+        same = predictions.c.spec_hash == spec_hash
+        if spec_hash == legacy_hash:
+            same = same | predictions.c.spec_hash.is_(None)
+        q = q.where(same)
     if since is not None:
         q = q.where(predictions.c.ts >= since)
     q = q.order_by(predictions.c.id.desc())

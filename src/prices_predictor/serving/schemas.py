@@ -1,100 +1,11 @@
-"""Request and response schemas. Feature fields are snake_case; original Ames names work too."""
+"""Response schemas (the request schemas come from the served model's spec:
+``request_schema``)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, create_model
-
-from prices_predictor.data import schema
-
-THIS_YEAR = dt.date.today().year
-MAX_AREA = 1_000_000.0
-MAX_COUNT = 50
-
-
-def _numeric_field(col: str) -> Any:
-    kw: dict[str, Any] = {"allow_inf_nan": False}
-    if col in schema.YEAR_COLUMNS:
-        kw.update(ge=1800, le=THIS_YEAR + 1, description="year, 1800..next year")
-    elif col in schema.SCORE_COLUMNS:
-        kw.update(ge=1, le=10, description="score 1..10")
-    elif col in schema.COUNT_COLUMNS:
-        kw.update(ge=0, le=MAX_COUNT, description="count >= 0")
-    elif col in schema.AREA_COLUMNS:
-        kw.update(ge=0, le=MAX_AREA, description="area (sq ft) >= 0")
-    elif col == "Mo Sold":
-        kw.update(ge=1, le=12, description="month 1..12")
-    elif col == "Misc Val":
-        kw.update(ge=0, description="dollars >= 0")
-    return float | None, Field(
-        None, validation_alias=AliasChoices(schema.snake(col), col), title=col, **kw
-    )
-
-
-def _category_field(col: str) -> Any:
-    if col == "MS SubClass":
-        return int | str | None, Field(
-            None,
-            validation_alias=AliasChoices(schema.snake(col), col),
-            title=col,
-            description="dwelling class code, e.g. 20, 60",
-        )
-    levels = schema.ORDINAL.get(col)
-    desc = f"one of {', '.join(levels)}" if levels else "category"
-    return str | None, Field(
-        None,
-        max_length=64,
-        validation_alias=AliasChoices(schema.snake(col), col),
-        title=col,
-        description=desc,
-    )
-
-
-_fields: dict[str, Any] = {}
-for _c in schema.NUMERIC:
-    _fields[schema.snake(_c)] = _numeric_field(_c)
-for _c in schema.CATEGORICAL:
-    _fields[schema.snake(_c)] = _category_field(_c)
-_fields[schema.snake(schema.LOCATION_COLUMN)] = (
-    int | None,
-    Field(
-        None,
-        ge=0,
-        lt=10**15,
-        validation_alias=AliasChoices(schema.snake(schema.LOCATION_COLUMN), schema.LOCATION_COLUMN),
-        title=schema.LOCATION_COLUMN,
-        description="parcel id, a whole number >= 0; its block carries the location effect",
-    ),
-)
-
-HouseFeatures = create_model(  # type: ignore[call-overload]
-    "HouseFeatures",
-    __config__=ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
-        str_strip_whitespace=True,
-        json_schema_extra={
-            "example": {
-                "gr_liv_area": 1710,
-                "overall_qual": 7,
-                "neighborhood": "CollgCr",
-                "year_built": 2003,
-                "total_bsmt_sf": 856,
-                "garage_cars": 2,
-                "pid": 527105010,
-            }
-        },
-    ),
-    **_fields,
-)
-HouseFeatures.__doc__ = "One house; every field optional (missing ones are imputed)."
-
-
-def to_row(house: BaseModel) -> dict[str, Any]:
-    """Validated house -> dict keyed by original column names, nulls dropped."""
-    return {schema.ORIGINAL_NAME[k]: v for k, v in house.__dict__.items() if v is not None}
+from pydantic import BaseModel, Field
 
 
 class ModelRef(BaseModel):
@@ -120,11 +31,6 @@ class PredictResponse(Prediction):
     model: ModelRef
 
 
-class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    houses: Annotated[list[HouseFeatures], Field(min_length=1)]  # type: ignore[valid-type]
-
-
 class BatchResponse(BaseModel):
     request_id: str
     variant: str
@@ -134,10 +40,15 @@ class BatchResponse(BaseModel):
 
 
 class LocationInfo(BaseModel):
-    column: str = Field(description="Input field whose block carries the location effect.")
-    divisor: int = Field(description="Block = column // divisor.")
+    kind: str = Field("block", description="block (parcel id // divisor) or coordinates.")
+    columns: list[str] = Field(default_factory=list, description="Input columns it reads.")
+    column: str | None = Field(None, description="block: the parcel id column.")
+    divisor: int | None = Field(None, description="block: block = column // divisor.")
     prior: float = Field(description="Shrinkage, in pseudo-sales at zero effect.")
-    blocks: int = Field(description="Blocks learned from the training data.")
+    blocks: int | None = Field(None, description="block: blocks learned from training data.")
+    neighbours: int | None = Field(None, description="coordinates: nearest sales used.")
+    max_km: float | None = Field(None, description="coordinates: farther sales do not count.")
+    sales: int | None = Field(None, description="coordinates: located training sales.")
 
 
 class ModelInfo(BaseModel):
@@ -153,8 +64,17 @@ class ModelInfo(BaseModel):
     interval_coverage: float
     loaded_at: str
     importance: list[dict[str, Any]] = Field(default_factory=list)
-    categories: dict[str, list[str]] = Field(default_factory=dict)
+    categories: dict[str, list[str]] = Field(
+        default_factory=dict, description="Levels the model knows, per categorical column."
+    )
     location: LocationInfo | None = Field(None, description="None: no location effect.")
+    spec: dict[str, Any] = Field(default_factory=dict, description="The model's data spec.")
+    spec_digest: str = ""
+    fields: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The request fields in form order (key features first): name, column, "
+        "kind, label, levels with labels, range, typical value.",
+    )
 
 
 class ErrorItem(BaseModel):

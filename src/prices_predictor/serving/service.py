@@ -14,14 +14,11 @@ import numpy as np
 import orjson
 
 from prices_predictor.ab.assign import CHALLENGER, Experiment, assign
-from prices_predictor.data import schema
 from prices_predictor.serving.holder import CHAMPION, LoadedModel, ModelHolder, PredictionCache
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.predlog import PredictionLog
 from prices_predictor.settings import Settings
 
-KEY_SNAKE = {c: schema.snake(c) for c in schema.FEATURES}
-LOCATION_SNAKE = schema.snake(schema.LOCATION_COLUMN)
 MAX_SHADOW_BACKLOG = 256
 log = logging.getLogger("prices_predictor.serving.ab")
 
@@ -116,8 +113,9 @@ class PredictionService:
     def score(self, m: LoadedModel, rows: list[dict[str, Any]], variant: str) -> Scored:
         log_price = self._predict_log_cached(m, rows)
         low, high = m.model.price_range(log_price)
-        price = np.expm1(log_price)
-        notes = [row_notes(m.model, r) for r in rows]
+        price = m.model.to_price(log_price)
+        names = m.schema.api_names
+        notes = [row_notes(m.model, r, names) for r in rows]
         imputed = [n.imputed for n in notes]
         warnings = [n.warnings for n in notes]
         series = self.metrics.variant(variant)
@@ -167,6 +165,7 @@ class PredictionService:
                     "price_low": low,
                     "price_high": high,
                     "latency_ms": latency_ms,
+                    "spec_hash": m.schema.digest,
                 }
                 for i, (r, price, low, high) in enumerate(
                     zip(
@@ -186,24 +185,27 @@ class RowNotes(NamedTuple):
     warnings: list[str]
 
 
-def row_notes(model: Any, row: dict[str, Any]) -> RowNotes:
-    """What a response says about one row: imputed features (and a missing parcel id when the
-    model has a location effect), and warnings for missing key features and for numbers
-    outside what the model was trained on."""
+def row_notes(model: Any, row: dict[str, Any], names: dict[str, str]) -> RowNotes:
+    """What a response says about one row (field names as the API spells them): imputed
+    features (and missing location inputs when the model has a location effect), and
+    warnings for missing key features and for numbers outside what the model was trained on."""
     encoder = model.encoder
     missing = encoder.missing_features(row)
     warnings = []
-    key = [KEY_SNAKE[c] for c in schema.KEY_FEATURES if c in missing]
+    absent = set(missing)
+    key = [names[c] for c in encoder.spec.key_features if c in absent]
     if key:
         warnings.append(
             f"key feature(s) missing, imputed: {', '.join(key)}; the price is less reliable"
         )
     warnings += [
-        f"{KEY_SNAKE[c]}={v:g} is outside the training range [{lo:g}, {hi:g}]: "
+        f"{names[c]}={v:g} is outside the training range [{lo:g}, {hi:g}]: "
         "the model prices it as the nearest houses it has seen"
         for c, v, lo, hi in encoder.out_of_range(row)
     ]
-    imputed = [KEY_SNAKE[c] for c in missing]
-    if model.location is not None and row.get(model.location.spec.column) is None:
-        imputed.append(LOCATION_SNAKE)
+    imputed = [names[c] for c in missing]
+    if model.location is not None:
+        imputed += [
+            names[c] for c in model.location.columns if row.get(c) is None and c not in absent
+        ]
     return RowNotes(imputed, warnings)

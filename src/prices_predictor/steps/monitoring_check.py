@@ -18,6 +18,10 @@ def live_drift_check(last: int | None = None) -> Annotated[dict[str, Any], "drif
     if m.reference is None:
         raise RuntimeError(f"model v{m.version} has no training reference sample")
     result = live_check(
-        s, pd.read_parquet(m.reference), m.metadata.get("importance", []), last=last
+        s,
+        pd.read_parquet(m.reference),
+        m.metadata.get("importance", []),
+        m.model.spec,
+        last=last,
     )
     return result.as_dict()

@@ -9,14 +9,14 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from prices_predictor.data import schema
 from prices_predictor.models.price_model import PriceModel
+from prices_predictor.spec.model import DataSpec
 
 PRICE_MODEL_ARTIFACT = "price_model"
 
 
 class PricesPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
-    """Input: a DataFrame of raw Ames features (original names). Output: price in dollars."""
+    """Input: a DataFrame of raw features (the spec's column names). Output: the price."""
 
     def load_context(self, context: Any) -> None:
         self.model: PriceModel = joblib.load(context.artifacts[PRICE_MODEL_ARTIFACT])
@@ -25,36 +25,35 @@ class PricesPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined
         return self.model.predict_price(model_input)
 
 
-def signature_for(frame: pd.DataFrame) -> Any:
-    """Every feature (and the parcel id) optional, typed as in the training frame (MLflow
-    refuses int -> double).
+def signature_for(frame: pd.DataFrame, spec: DataSpec) -> Any:
+    """Every input of the spec optional, typed as in the training frame (MLflow refuses
+    int -> double).
 
-    Integer columns are ``long``, float columns ``double``, text ``string``; a feature the
-    training data lacked is ``double`` (numeric) or ``string`` (categorical).
+    Integer columns are ``long``, float columns ``double``, text ``string``; an input the
+    training data lacked is ``double`` (numeric) or ``string`` (categorical, date).
     """
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
+    kinds = {f.name: f.kind for f in spec.features}
     cols: list[Any] = []
-    for c in schema.INPUTS:
+    for c in spec.inputs():
         if c in frame.columns and pd.api.types.is_integer_dtype(frame[c]):
             t = "long"
         elif c in frame.columns and pd.api.types.is_float_dtype(frame[c]):
             t = "double"
-        elif c == schema.LOCATION_COLUMN:
-            t = "long"
-        elif c in frame.columns or c in schema.CATEGORICAL:
-            t = (
-                "string"
-                if not pd.api.types.is_numeric_dtype(frame.get(c, pd.Series([""])))
-                else "double"
-            )
+        elif c in frame.columns and pd.api.types.is_bool_dtype(frame[c]):
+            t = "boolean"
+        elif c in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[c]):
+            t = "datetime"
+        elif kinds.get(c, "numeric") == "numeric" and c not in frame.columns:
+            t = "long" if spec.location is not None and c in spec.location_columns() else "double"
         else:
-            t = "double"
+            t = "string"
         cols.append(ColSpec(t, c, required=False))
     return ModelSignature(inputs=Schema(cols), outputs=Schema([ColSpec("double")]))
 
 
-def input_example(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in schema.INPUTS if c in frame.columns]
+def input_example(frame: pd.DataFrame, spec: DataSpec) -> pd.DataFrame:
+    cols = [c for c in spec.inputs() if c in frame.columns]
     return frame[cols].head(2).copy()

@@ -13,12 +13,14 @@ import joblib
 import pandas as pd
 
 from prices_predictor import __version__
-from prices_predictor.data import schema
 from prices_predictor.errors import RegistryError
 from prices_predictor.models.price_model import PriceModel
+from prices_predictor.spec.io import dump_yaml
+from prices_predictor.spec.model import DataSpec
 
 REFERENCE_FILE = "reference.parquet"
 METADATA_FILE = "metadata.json"
+SPEC_FILE = "spec.yaml"
 REFERENCE_ROWS = 3000
 
 
@@ -45,7 +47,8 @@ def _requirements() -> list[str]:
 
 
 def log_price_model(model: PriceModel, train: pd.DataFrame, metadata: dict[str, Any]) -> str:
-    """Log the pyfunc model (signature, example) plus metadata and the drift reference.
+    """Log the pyfunc model (signature, example) plus metadata, the data spec and the drift
+    reference.
 
     Must run inside an active MLflow run; returns the logged model's URI.
     """
@@ -65,15 +68,18 @@ def log_price_model(model: PriceModel, train: pd.DataFrame, metadata: dict[str, 
             name="model",
             python_model=PricesPyfunc(),
             artifacts={PRICE_MODEL_ARTIFACT: str(pkl)},
-            signature=signature_for(train),
-            input_example=input_example(train),
+            signature=signature_for(train, model.spec),
+            input_example=input_example(train, model.spec),
             pip_requirements=_requirements(),
         )
         meta = Path(tmp) / METADATA_FILE
         meta.write_text(json.dumps(metadata, indent=2, default=str))
         mlflow.log_artifact(str(meta), artifact_path="bundle")
+        spec_file = Path(tmp) / SPEC_FILE
+        spec_file.write_text(dump_yaml(model.spec), encoding="utf-8")
+        mlflow.log_artifact(str(spec_file), artifact_path="bundle")
         ref = Path(tmp) / REFERENCE_FILE
-        cols = [c for c in schema.FEATURES if c in train.columns]
+        cols = [c for c in model.spec.names() if c in train.columns]
         train[cols].head(REFERENCE_ROWS).to_parquet(ref, index=False)
         mlflow.log_artifact(str(ref), artifact_path="bundle")
     return str(info.model_uri)
@@ -211,3 +217,23 @@ def list_versions(name: str) -> list[dict[str, Any]]:
             }
         )
     return sorted(rows, key=lambda r: -int(r["version"]))
+
+
+def version_spec(name: str, version: str) -> DataSpec:
+    """The data spec a version was trained with (versions from before specs: the Ames preset)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from prices_predictor.spec.io import parse_spec, preset
+
+    info = version_info(name, version)
+    if not info.run_id:
+        return preset("ames")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=info.run_id, artifact_path=f"bundle/{SPEC_FILE}", dst_path=tmp
+            )
+        except (MlflowException, OSError):
+            return preset("ames")
+        return parse_spec(Path(path).read_text(encoding="utf-8"), f"{name} v{version} spec")

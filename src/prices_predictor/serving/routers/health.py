@@ -7,8 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from prices_predictor.data import schema
-from prices_predictor.features.location import LocationEffect
+from prices_predictor.serving.card import form_fields
 from prices_predictor.serving.deps import HolderDep
 from prices_predictor.serving.schemas import LocationInfo, ModelInfo
 
@@ -56,22 +55,18 @@ async def model_info(
         source=m.source,
         strategy=m.model.strategy,
         metrics={k: float(v) for k, v in meta.get("metrics", {}).items()},
-        features=list(meta.get("features", {}).get("numeric", []))
-        + list(meta.get("features", {}).get("categorical", [])),
+        features=m.model.spec.names(),
         trained_at=meta.get("trained_at", ""),
         data_fingerprint=tags.get("data_fingerprint", ""),
         interval_coverage=m.model.interval_coverage,
         loaded_at=m.loaded_at,
         importance=meta.get("importance", [])[:30],
-        categories={**{c: list(r) for c, r in schema.ORDINAL.items()}, **m.model.encoder.levels},
-        location=_location(m.model.location),
-    )
-
-
-def _location(effect: LocationEffect | None) -> LocationInfo | None:
-    if effect is None:
-        return None
-    spec = effect.spec
-    return LocationInfo(
-        column=spec.column, divisor=spec.divisor, prior=spec.prior, blocks=len(effect.keys)
+        categories={
+            **{f.name: list(f.ranks()) for f in m.model.spec.features if f.kind == "ordinal"},
+            **m.model.encoder.levels,
+        },
+        location=LocationInfo(**m.model.location.info()) if m.model.location else None,
+        spec=m.model.spec.to_data(),
+        spec_digest=m.schema.digest,
+        fields=form_fields(m.model, m.schema.api_names),
     )

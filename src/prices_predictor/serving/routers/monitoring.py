@@ -40,6 +40,7 @@ async def drift(
         settings,
         reference,
         m.metadata.get("importance", []),
+        m.model.spec,
         last=last,
         since=since,
         engine=predlog.engine if predlog is not None else None,

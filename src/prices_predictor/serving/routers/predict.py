@@ -14,15 +14,8 @@ from pydantic import ValidationError
 
 from prices_predictor.serving.deps import JsonBody, RequestIdDep, ServiceDep
 from prices_predictor.serving.errors import InputError
-from prices_predictor.serving.holder import CHAMPION
-from prices_predictor.serving.schemas import (
-    BatchRequest,
-    BatchResponse,
-    ErrorResponse,
-    HouseFeatures,
-    PredictResponse,
-    to_row,
-)
+from prices_predictor.serving.holder import CHAMPION, LoadedModel
+from prices_predictor.serving.schemas import BatchResponse, ErrorResponse, PredictResponse
 from prices_predictor.serving.service import PredictionService
 
 router = APIRouter(tags=["predict"], dependencies=[JsonBody])
@@ -35,18 +28,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 THREADPOOL_ROWS = 64
 
 
+def body_of(component: str) -> dict[str, Any]:
+    """OpenAPI request body pointing at a schema generated from the served model's spec."""
+    ref = {"$ref": f"#/components/schemas/{component}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
 @router.post(
     "/v1/predict",
     response_model=None,
     responses={**ERRORS, 200: {"model": PredictResponse, "description": "The price"}},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/HouseFeatures"}}
-            },
-        }
-    },
+    openapi_extra=body_of("HouseFeatures"),
 )
 async def predict(request: Request) -> ORJSONResponse:
     """Price one house, with an 80% range and the list of imputed features."""
@@ -67,18 +59,19 @@ def predict_one(
 ) -> tuple[dict[str, Any], str]:
     """Validate one house from its raw JSON, score it, log it: (response body, model version).
 
-    Pydantic parses and validates the raw JSON in one pass, and the response is built by hand
-    from validated numbers: this is the hot path.
+    Pydantic parses and validates the raw JSON in one pass against the request model of the
+    answering model's spec, and the response is built by hand from validated numbers: this
+    is the hot path.
     """
     t0 = time.perf_counter()
+    variant = service.choose(client)
+    m = service.model(variant)
     try:
-        house = HouseFeatures.model_validate_json(raw)
+        house = m.schema.house.model_validate_json(raw)
     except ValidationError as exc:
         raise InputError.from_validation(exc) from None
     rid: str = state["request_id"]
-    variant = service.choose(client)
-    m = service.model(variant)
-    rows = [to_row(house)]
+    rows = [m.schema.to_row(house)]
     scored = service.score(m, rows, variant)
     _annotate(state, m.version, rows, service.settings.log_payloads)
     service.log_predictions(
@@ -105,20 +98,17 @@ def predict_one(
     "/v1/predict/batch",
     response_model=None,
     responses={**ERRORS, 200: {"model": BatchResponse, "description": "One price per house"}},
+    openapi_extra=body_of("BatchRequest"),
 )
-async def predict_batch(
-    body: BatchRequest,
-    request: Request,
-    service: ServiceDep,
-    rid: RequestIdDep,
-) -> ORJSONResponse:
+async def predict_batch(request: Request, service: ServiceDep, rid: RequestIdDep) -> ORJSONResponse:
     """Price up to PP_MAX_BATCH_ROWS houses."""
     t0 = time.perf_counter()
-    _check_rows(len(body.houses), service.settings.max_batch_rows, "houses")
     client = client_id(request)
     variant = service.choose(client)
     m = service.model(variant)
-    rows = [to_row(h) for h in body.houses]
+    houses = parse_batch(m, await request.body())
+    _check_rows(len(houses), service.settings.max_batch_rows, "houses")
+    rows = [m.schema.to_row(h) for h in houses]
     scored = await _score(service, m, rows, variant)
     _annotate(_state(request), m.version, rows, service.settings.log_payloads)
     service.log_predictions(
@@ -157,13 +147,13 @@ async def invocations(request: Request, service: ServiceDep, rid: RequestIdDep) 
     payload = _loads(await request.body())
     records = _mlflow_records(payload)
     _check_rows(len(records), service.settings.max_batch_rows, "inputs")
+    m = service.model(CHAMPION)
     rows = []
     for i, rec in enumerate(records):
         try:
-            rows.append(to_row(HouseFeatures.model_validate(rec)))
+            rows.append(m.schema.to_row(m.schema.record(rec)))
         except ValidationError as exc:
             raise InputError.from_validation(exc, prefix=f"inputs.{i}") from None
-    m = service.model(CHAMPION)
     scored = await _score(service, m, rows, CHAMPION)
     _annotate(_state(request), m.version, rows, service.settings.log_payloads)
     service.log_predictions(m, CHAMPION, rid, rows, scored, (time.perf_counter() - t0) * 1000)
@@ -171,6 +161,16 @@ async def invocations(request: Request, service: ServiceDep, rid: RequestIdDep) 
         {"predictions": [round(float(p), 2) for p in scored.price]},
         headers={"X-Model-Version": m.version},
     )
+
+
+def parse_batch(m: LoadedModel, raw: bytes) -> list[Any]:
+    """The houses of a batch body, validated by the model's request schema."""
+    try:
+        batch = m.schema.batch.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InputError.from_validation(exc) from None
+    houses: list[Any] = batch.houses  # type: ignore[attr-defined]
+    return houses
 
 
 def _loads(raw: bytes) -> Any:

@@ -4,8 +4,9 @@ from typing import Annotated, Any
 
 from zenml import step
 
-from prices_predictor.deploy.gating import decide
+from prices_predictor.deploy.gating import decide, limits
 from prices_predictor.settings import get_settings
+from prices_predictor.spec.io import from_dict
 
 
 @step(enable_cache=False)
@@ -14,14 +15,16 @@ def apply_gates(
     candidate_metrics: dict[str, float],
     champion_version: str,
     champion_metrics: dict[str, float],
+    candidate_spec: dict[str, Any],
+    same_schema: bool = True,
 ) -> Annotated[dict[str, Any], "gate_decision"]:
     s = get_settings()
+    spec = from_dict(candidate_spec, f"version {candidate_version}'s spec")
     return decide(
         candidate_version,
         candidate_metrics,
         champion_version or None,
         champion_metrics or None,
-        max_rmse=s.gate_max_rmse,
-        min_r2=s.gate_min_r2,
-        min_improvement=s.gate_min_improvement,
+        limits(s, spec),
+        same_schema=same_schema,
     ).as_dict()

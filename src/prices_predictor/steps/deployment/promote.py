@@ -33,10 +33,16 @@ def promote_model(gate_decision: dict[str, Any]) -> Annotated[dict[str, Any], "d
             "gate.champion_rmse": ""
             if gate_decision["champion_rmse"] is None
             else round(gate_decision["champion_rmse"], 6),
-            "gate.max_rmse": gate_decision["max_rmse"],
-            "gate.min_r2": gate_decision["min_r2"],
+            "gate.max_rmse": _blank(gate_decision["max_rmse"]),
+            "gate.min_r2": _blank(gate_decision["min_r2"]),
+            "gate.baseline_rmse": _blank(gate_decision.get("baseline_rmse")),
+            "gate.min_baseline_gain": _blank(gate_decision.get("min_baseline_gain")),
             "gate.min_improvement": gate_decision["min_improvement"],
             "gate.reasons": "; ".join(gate_decision["reasons"])[:4000],
         },
     )
     return gate_decision
+
+
+def _blank(v: Any) -> Any:
+    return "" if v is None else round(v, 6) if isinstance(v, float) else v

@@ -9,6 +9,7 @@ import pandas as pd
 from zenml import step
 
 from prices_predictor.errors import DataError
+from prices_predictor.models.price_model import PriceModel
 from prices_predictor.monitoring.drift import check
 from prices_predictor.settings import get_settings
 from prices_predictor.tracking.mlflow_env import configure
@@ -18,9 +19,10 @@ log = logging.getLogger(__name__)
 
 @step(enable_cache=False)
 def training_drift(
-    train: pd.DataFrame, mlflow_run_id: str
+    train: pd.DataFrame, price_model: PriceModel, mlflow_run_id: str
 ) -> Annotated[dict[str, Any], "training_drift"]:
-    """No champion yet: nothing to compare, recorded as such. PP_DRIFT_ON_TRAINING=fail stops."""
+    """No champion yet, or one that reads other columns: nothing to compare, recorded as such.
+    PP_DRIFT_ON_TRAINING=fail stops."""
     import mlflow
 
     from prices_predictor.serving.holder import load_from_registry
@@ -30,10 +32,14 @@ def training_drift(
     champion = load_from_registry(s, "champion")
     if champion is None or champion.reference is None:
         return {"status": "no_reference", "alert": False}
+    spec = price_model.spec
+    if champion.model.spec.input_signature() != spec.input_signature():
+        return {"status": "other_schema", "alert": False}
     with tempfile.TemporaryDirectory() as tmp:
         result = check(
             pd.read_parquet(champion.reference),
             train,
+            spec,
             kind="training",
             importance=champion.metadata.get("importance", []),
             share_alert=s.drift_share_alert,

@@ -9,7 +9,8 @@ from zenml import step
 
 from prices_predictor.data.split import log_target
 from prices_predictor.evaluation import plots
-from prices_predictor.evaluation.metrics import interval_coverage, regression_metrics
+from prices_predictor.evaluation.baseline import Baseline
+from prices_predictor.evaluation.holdout import score
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.settings import get_settings
 from prices_predictor.tracking.mlflow_env import configure
@@ -17,16 +18,17 @@ from prices_predictor.tracking.mlflow_env import configure
 
 @step(enable_cache=False)
 def evaluate_model(
-    price_model: PriceModel, holdout: pd.DataFrame, mlflow_run_id: str
+    price_model: PriceModel, train: pd.DataFrame, holdout: pd.DataFrame, mlflow_run_id: str
 ) -> Annotated[dict[str, float], "holdout_metrics"]:
+    """Protocol metrics, and the baseline (median price per size, fitted on ``train``) on the
+    same holdout rows."""
     import mlflow
 
-    s = get_settings()
-    configure(s)
-    y = log_target(holdout, s.target)
+    configure(get_settings())
+    spec = price_model.spec
+    y = log_target(holdout, spec.target.column, spec.target.transform)
     pred = price_model.predict_log(holdout)
-    metrics = regression_metrics(y, pred)
-    metrics["interval_coverage"] = interval_coverage(y, pred, price_model.interval_halfwidth)
+    metrics = score(price_model, holdout, Baseline.fit(train, spec))
     metrics["holdout_rows"] = float(len(holdout))
     with mlflow.start_run(run_id=mlflow_run_id), tempfile.TemporaryDirectory() as tmp:
         mlflow.log_metrics(metrics)

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import get_step_context, step
 
-from prices_predictor.features.location import LocationSpec
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.models.registry import default_params
-from prices_predictor.models.train import fit_price_model
+from prices_predictor.models.train import fit_price_model, location_config
 from prices_predictor.models.tuning import tune as tune_params
 from prices_predictor.settings import get_settings
+from prices_predictor.spec.io import from_dict
 from prices_predictor.steps.materializers import PriceModelMaterializer
 from prices_predictor.tracking.mlflow_env import configure
 
@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 
 @step(enable_cache=False, output_materializers={"price_model": PriceModelMaterializer})
 def fit_model(
-    train: pd.DataFrame, model: str, tune: bool = False, data_fingerprint: str = ""
+    train: pd.DataFrame,
+    spec: dict[str, Any],
+    model: str,
+    tune: bool = False,
+    data_fingerprint: str = "",
 ) -> tuple[
     Annotated[PriceModel, "price_model"],
     Annotated[dict[str, float], "cv_metrics"],
@@ -31,14 +35,15 @@ def fit_model(
 
     s = get_settings()
     configure(s)
-    params = default_params(s.params_file)
+    data_spec = from_dict(spec, "spec")
+    params = default_params(s.params_file, data_spec)
     run_name = get_step_context().pipeline_run.name
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.set_tags(
             {"zenml_run": run_name, "strategy": model, "data_fingerprint": data_fingerprint}
         )
         cv_args: dict[str, Any] = {
-            "target": s.target,
+            "spec": data_spec,
             "folds": s.cv_folds,
             "seed": s.seed,
             "n_jobs": s.n_jobs,
@@ -50,17 +55,14 @@ def fit_model(
             mlflow.log_metrics({"tune_best_cv_rmse": best, "tune_trials": n})
             mlflow.log_dict(params, "tuned_params.json")
             log.info("tuning done: CV RMSE %.4f after %d trials", best, n)
-        spec = (
-            LocationSpec(divisor=s.location_divisor, prior=s.location_prior)
-            if s.location_effect
-            else None
-        )
+        wanted = location_config(data_spec)
         result = fit_price_model(
-            train, model, params, **cv_args, coverage=s.interval_coverage, location=spec
+            train, model, params, **cv_args, coverage=s.interval_coverage, location=wanted
         )
         location = result.model.location
-        if spec is not None and location is None:
-            log.warning("no %s column with parcel ids: no location effect", spec.column)
+        if wanted is not None and location is None:
+            cols = ", ".join(data_spec.location_columns())
+            log.warning("no usable %s values: no location effect", cols)
         flat = {
             f"{k}": json.dumps(v) if isinstance(v, dict) else v
             for k, v in result.model.params.items()
@@ -72,9 +74,9 @@ def fit_model(
                 "cv_folds": s.cv_folds,
                 "seed": s.seed,
                 "test_size": s.test_size,
-                "location": f"{spec.column} // {spec.divisor}, prior {spec.prior:g}"
-                if location is not None and spec is not None
-                else "none",
+                "location": location.describe() if location is not None else "none",
+                "spec": data_spec.name,
+                "spec_digest": data_spec.digest(),
                 **{k: str(v)[:500] for k, v in flat.items()},
             }
         )

@@ -8,7 +8,6 @@ import pandas as pd
 from zenml import get_step_context, step
 
 from prices_predictor import __version__
-from prices_predictor.data import schema
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.settings import get_settings
 from prices_predictor.tracking.mlflow_env import configure
@@ -55,6 +54,8 @@ def register_model(
         "refit_full": str(refit_full).lower(),
         "zenml_run": get_step_context().pipeline_run.name,
         "package_version": __version__,
+        "spec": price_model.spec.name,
+        "spec_digest": price_model.spec.digest(),
     }
     metadata: dict[str, Any] = {
         "name": s.model_name,
@@ -62,10 +63,12 @@ def register_model(
         "trained_at": trained_at,
         "metrics": {**holdout_metrics, **cv_metrics},
         "features": {
-            "numeric": [c for c in schema.NUMERIC],
-            "categorical": [c for c in schema.CATEGORICAL],
+            "numeric": price_model.spec.numeric,
+            "categorical": price_model.spec.categorical,
             "encoded": price_model.feature_names,
         },
+        "spec": price_model.spec.model_dump(mode="json"),
+        "spec_digest": price_model.spec.digest(),
         "interval": {
             "coverage": price_model.interval_coverage,
             "halfwidth_log": price_model.interval_halfwidth,

@@ -7,15 +7,16 @@ import pandas as pd
 from zenml import step
 
 from prices_predictor.data.validate import require_valid, validate
+from prices_predictor.spec.io import from_dict
 
 log = logging.getLogger(__name__)
 
 
 @step(enable_cache=True)
 def validate_data(
-    raw_data: pd.DataFrame, source: str, target: str = "SalePrice"
+    raw_data: pd.DataFrame, source: str, spec: dict[str, Any]
 ) -> Annotated[dict[str, Any], "validation_report"]:
-    report = validate(raw_data, target, source)
+    report = validate(raw_data, from_dict(spec), source=source)
     require_valid(report, source)
     if report.soft:
         log.warning("%s: soft validation findings:\n%s", source, report.table(report.soft))

@@ -1,25 +1,9 @@
 "use strict";
-// Key features people know, with sensible defaults (a typical Ames house).
-const KEY = [
-  ["gr_liv_area", "Living area (sq ft)", 1500], ["overall_qual", "Overall quality (1-10)", 6],
-  ["neighborhood", "Neighborhood", "NAmes"], ["year_built", "Year built", 1975],
-  ["total_bsmt_sf", "Basement area (sq ft)", 1000], ["garage_cars", "Garage (cars)", 2],
-  ["full_bath", "Full bathrooms", 2], ["half_bath", "Half bathrooms", 0],
-  ["lot_area", "Lot area (sq ft)", 9500], ["overall_cond", "Overall condition (1-10)", 5],
-  ["year_remod_add", "Year remodelled", 1995], ["kitchen_qual", "Kitchen quality", "TA"],
-  ["pid", "Parcel id (PID), for the location", null],
-];
-// Engineered features, in words.
-const LABELS = {
-  total_sf: "Total area (basement + living)", qual_x_area: "Quality × living area",
-  house_age: "Age at sale", remod_age: "Years since remodel", total_bath: "Bathrooms (total)",
-  porch_sf: "Porch and deck area", has_second_floor: "Has a 2nd floor", has_garage: "Has a garage",
-  has_basement: "Has a basement", has_fireplace: "Has a fireplace", has_pool: "Has a pool",
-  remodeled: "Remodelled", PID: "Location (parcel block)",
-};
+// The form, the labels and the levels all come from the served model's spec (GET /v1/model):
+// this page knows no data set.
 const fmt = (v) => "$" + Math.round(v).toLocaleString("en-US");
-let schemaProps = {};
-let categories = {};
+let fields = [];
+let labels = {};
 
 function el(tag, attrs = {}, text = "") {
   const e = document.createElement(tag);
@@ -28,38 +12,43 @@ function el(tag, attrs = {}, text = "") {
   return e;
 }
 
-function fieldFor(name, label, value) {
-  const prop = schemaProps[name] || {};
+function fieldFor(f, withDefault) {
   const wrap = el("div");
-  const id = "f-" + name;
-  wrap.append(el("label", { for: id }, label));
-  const types = (prop.anyOf || [prop]).map((t) => t.type);
-  const input = el("input", { id, name, "aria-describedby": id + "-err" });
-  const numeric = types.includes("number") || types.includes("integer");
-  const num = (prop.anyOf || [prop]).find((t) => t.type === "number") || {};
-  if (numeric && !types.includes("string")) {
-    input.type = "number"; input.step = "any";
-    if (num.minimum !== undefined) input.min = num.minimum;
-    if (num.maximum !== undefined) input.max = num.maximum;
+  const id = "f-" + f.name;
+  wrap.append(el("label", { for: id }, f.label));
+  let input;
+  if (f.levels) {
+    input = el("select", { id, name: f.name, "aria-describedby": id + "-err" });
+    input.append(el("option", { value: "" }, withDefault ? "" : "(not given)"));
+    for (const lvl of f.levels) {
+      const text = lvl.label === lvl.value ? lvl.value : `${lvl.label} (${lvl.value})`;
+      input.append(el("option", { value: lvl.value }, text));
+    }
+  } else {
+    input = el("input", { id, name: f.name, "aria-describedby": id + "-err" });
+    if (f.kind === "date") input.type = "date";
+    else if (f.kind !== "nominal") {
+      input.type = "number"; input.step = "any";
+      if (f.range && f.range.min !== null && f.range.min !== undefined) input.min = f.range.min;
+      if (f.range && f.range.max !== null && f.range.max !== undefined) input.max = f.range.max;
+    }
   }
-  const original = prop.title || name;
-  if (categories[original] && categories[original].length) {
-    const list = el("datalist", { id: id + "-list" });
-    for (const lvl of categories[original]) list.append(el("option", { value: lvl }));
-    wrap.append(list); input.setAttribute("list", id + "-list");
+  input.dataset.kind = f.kind;
+  if (withDefault && f.typical !== null && f.typical !== undefined) {
+    input.value = typeof f.typical === "number" ? Math.round(f.typical) : f.typical;
   }
-  if (prop.description) input.title = prop.description;
-  if (value !== undefined && value !== null) input.value = value;
+  input.title = f.column;
   wrap.append(input, el("p", { id: id + "-err", class: "field-error" }));
   return wrap;
 }
 
 function collect() {
   const body = {};
-  for (const input of document.querySelectorAll("#house-form input")) {
+  for (const input of document.querySelectorAll("#house-form input, #house-form select")) {
     const v = input.value.trim();
     if (v === "") continue;
-    body[input.name] = input.type === "number" ? Number(v) : v;
+    const number = input.type === "number" || input.dataset.kind === "location";
+    body[input.name] = number && v !== "" && !isNaN(Number(v)) ? Number(v) : v;
   }
   return body;
 }
@@ -99,7 +88,7 @@ function bars(container, items, key, label) {
     bar.style.width = w + "%";
     bar.style.left = v >= 0 ? "50%" : 50 - w + "%";
     track.append(bar);
-    row.append(el("span", {}, LABELS[c.feature] || c.feature), track, el("span", {}, label(c)));
+    row.append(el("span", {}, labels[c.feature] || c.feature), track, el("span", {}, label(c)));
     container.append(row);
   }
 }
@@ -136,12 +125,18 @@ async function loadCard() {
   const r = await fetch("/v1/model");
   if (!r.ok) { document.getElementById("card-title").textContent = "No model loaded yet"; return; }
   const m = await r.json();
-  categories = m.categories || {};
+  fields = m.fields || [];
+  labels = {};
+  for (const f of fields) labels[f.column] = f.label;
+  for (const e of (m.spec && m.spec.engineered) || []) labels[e.name] = e.label || e.name;
+  labels.location = "Location (nearby sales)";
+  if (m.location && m.location.kind === "block") labels[m.location.column] = "Location (parcel block)";
   document.getElementById("card-title").textContent = `${m.name} v${m.version} (${m.strategy})`;
   const meta = document.getElementById("card-meta");
   meta.replaceChildren();
-  const loc = m.location
-    ? `${m.location.column} // ${m.location.divisor} (${m.location.blocks} blocks)` : "none";
+  const loc = !m.location ? "none" : m.location.kind === "block"
+    ? `${m.location.column} // ${m.location.divisor} (${m.location.blocks} blocks)`
+    : `${m.location.neighbours} nearest of ${m.location.sales} sales`;
   for (const [k, v] of [["alias", m.alias], ["trained at", m.trained_at],
                         ["data fingerprint", m.data_fingerprint], ["location effect", loc],
                         ["loaded at", m.loaded_at]]) {
@@ -177,15 +172,12 @@ function tabs() {
 
 async function init() {
   tabs();
-  const spec = await (await fetch("/openapi.json")).json();
-  schemaProps = spec.components.schemas.HouseFeatures.properties;
   await loadCard();
   const keyBox = document.getElementById("key-fields");
-  for (const [name, label, def] of KEY) keyBox.append(fieldFor(name, label, def));
-  const keyNames = new Set(KEY.map((k) => k[0]));
   const more = document.getElementById("more-fields");
-  for (const name of Object.keys(schemaProps)) {
-    if (!keyNames.has(name)) more.append(fieldFor(name, schemaProps[name].title || name));
+  for (const f of fields) {
+    if (f.key) keyBox.append(fieldFor(f, f.kind !== "location"));
+    else more.append(fieldFor(f, false));
   }
   document.getElementById("house-form").addEventListener("submit", submit);
   document.body.dataset.ready = "true";

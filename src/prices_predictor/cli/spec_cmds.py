@@ -1,0 +1,105 @@
+"""``spec check | infer | schema | show``: write, check and read data specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from prices_predictor.cli.output import console, err_console, rows_table
+from prices_predictor.cli.runtime import served_model, settings, user_errors
+
+app = typer.Typer(help="Data specs: what a sales file's columns mean.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="spec")
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="The spec (YAML).")],
+    data: Annotated[
+        str | None, typer.Option(help="Also check that this data has the spec's columns.")
+    ] = None,
+) -> None:
+    """Validate a spec file: one line naming the entry and the problem, exit 2, when bad."""
+    from prices_predictor.spec.choose import check_columns
+    from prices_predictor.spec.io import load_spec
+
+    with user_errors():
+        spec = load_spec(file)
+        if data is not None:
+            from prices_predictor.data.ingest import source_for
+
+            src = source_for(data)
+            check_columns(spec, src.read(), str(file), src.name)
+    console.print(
+        f"{file}: ok ({len(spec.features)} features, {len(spec.engineered)} engineered, "
+        f"target {spec.target.column})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def infer(
+    data: Annotated[str, typer.Option(help="A CSV/Parquet/ZIP file of sales.")],
+    target: Annotated[str | None, typer.Option(help="The sale price column.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the YAML here (default: stdout).")] = None,
+) -> None:
+    """Propose a spec for a sales file: YAML, and a table of decisions on stderr."""
+    from prices_predictor.data.ingest import source_for
+    from prices_predictor.errors import DataError
+    from prices_predictor.spec.infer import infer as infer_spec
+    from prices_predictor.spec.io import dump_yaml, from_dict
+
+    with user_errors():
+        src = source_for(data)
+        try:
+            found = infer_spec(src.read(), target, name=Path(src.name).stem or "inferred")
+        except DataError as exc:
+            raise DataError(f"{src.name}: {exc}") from None
+        spec = from_dict(found.spec, "inferred spec")
+    err_console.print(
+        rows_table(
+            f"spec for {src.name}",
+            ["column", "decision", "why"],
+            [[d.column, d.role, d.why] for d in found.decisions],
+        )
+    )
+    text = dump_yaml(spec)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        err_console.print(f"written to {out}", highlight=False)
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option(help="Write it here (default: stdout).")] = None,
+) -> None:
+    """The JSON Schema of spec files (for editors and CI)."""
+    from prices_predictor.spec.io import json_schema_text
+
+    text = json_schema_text()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def show(
+    version: Annotated[
+        str | None, typer.Option(help="A registered version (default: the served model).")
+    ] = None,
+) -> None:
+    """The spec of the served model (or of --version N), as YAML."""
+    from prices_predictor.spec.io import dump_yaml
+
+    s = settings()
+    model, _ = served_model(s, version)
+    typer.echo(dump_yaml(model.spec), nl=False)

@@ -1,0 +1,370 @@
+"""Proposing a spec from a sales file: what each column most likely is, and why.
+
+Rules, in order, for every column but the target: empty or constant columns are left out;
+a column whose name says it is a price (or that is nearly the price itself) is left out, as
+it would leak the answer; row numbers and id-like columns (every value distinct) are left out
+(an integer one named like an id becomes the spec's ``id``); latitude/longitude are recognised
+by name and range (they feed the location effect and are features); dates by type or by
+parsing; numbers are numeric features, except integer codes named like a class, type or zip
+code, which are nominal; text whose levels all belong to a known ordered scale (Po..Ex,
+Poor..Excellent, yes/no, low/high, ...) is ordinal, other text nominal unless nearly every
+value is distinct (free text, left out). The house-size column (living area first, then total
+area, then lot) gets a monotone promise and is the baseline's size; sale year/month or a sale
+date are recognised by name; with a year-built column and a sale year, the age at sale is
+engineered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prices_predictor.errors import DataError
+from prices_predictor.features.values import cat_value
+from prices_predictor.spec.io import from_dict
+
+TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
+MAX_MISSING = 0.95
+FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
+MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
+KEY_COUNT = 4
+
+NONE_LEVELS = re.compile(r"^(none|no[_ ].*|na|n/a)$", re.IGNORECASE)
+SCALES: tuple[tuple[str, ...], ...] = (
+    ("Po", "Fa", "TA", "Gd", "Ex"),
+    (
+        "Very_Poor",
+        "Poor",
+        "Fair",
+        "Below_Average",
+        "Average",
+        "Typical",
+        "Above_Average",
+        "Good",
+        "Very_Good",
+        "Excellent",
+        "Very_Excellent",
+    ),
+    ("No", "Yes"),
+    ("N", "Y"),
+    ("False", "True"),
+    ("Low", "Medium", "High"),
+    ("Low", "Mid", "High"),
+    ("Unf", "LwQ", "Rec", "BLQ", "ALQ", "GLQ"),
+)
+SIZE_PATTERNS = (
+    r"liv.*area|living|gr.?liv|floor.?area|sq.?f(ee)?t|square.?f(ee)?t|^size$|^area$|^square$",
+    r"total.*(sf|sqft|area)|(sf|sqft|area).*total|built.?up|^m2$",
+    r"lot.?size|lot.?area|^lot$|land.?area",
+)
+
+
+@dataclass
+class Decision:
+    column: str
+    role: str  # feature kind, or target / id / left out / ...
+    why: str
+
+
+@dataclass
+class Inference:
+    spec: dict[str, Any]
+    decisions: list[Decision] = field(default_factory=list)
+
+    def table(self) -> str:
+        width = max([len(d.column) for d in self.decisions] + [6])
+        lines = [f"{'column':<{width}}  {'decision':<14}  why"]
+        for d in self.decisions:
+            lines.append(f"{d.column:<{width}}  {d.role:<14}  {d.why}")
+        return "\n".join(lines)
+
+
+def find_target(df: pd.DataFrame, target: str | None) -> str:
+    if target is not None:
+        if target not in df.columns:
+            raise DataError(f"no '{target}' column (the sale price)")
+        return target
+    named = [c for c in df.columns if _key(c) in TARGET_NAMES]
+    if len(named) == 1:
+        return str(named[0])
+    pricey = [c for c in df.columns if "price" in _key(c)]
+    if len(pricey) == 1:
+        return str(pricey[0])
+    if not named and not pricey:
+        raise DataError("no column is named like a sale price: name it with --target")
+    found = ", ".join(map(str, named or pricey))
+    raise DataError(f"which column is the sale price: {found}? Name it with --target")
+
+
+def infer(df: pd.DataFrame, target: str | None = None, name: str = "inferred") -> Inference:
+    """A proposed spec (as data, validated) and the decision for every column."""
+    target = find_target(df, target)
+    out = Inference(spec={})
+    y = np.log(pd.to_numeric(df[target], errors="coerce").where(lambda s: s > 0))
+    features: list[dict[str, Any]] = []
+    strength: dict[str, float] = {}
+    id_col: str | None = None
+    coords: dict[str, str] = {}
+    for col in df.columns:
+        col = str(col)
+        if col == target:
+            out.decisions.append(Decision(col, "target", "the sale price (log1p)"))
+            continue
+        decision, feature = _column(df[col], col, y, len(df))
+        if decision.role == "id" and id_col is None and _key(col) != "order":
+            id_col = col
+        elif decision.role == "id":
+            decision = Decision(col, "left out", decision.why)
+        if feature is not None:
+            features.append(feature)
+            strength[col] = _strength(df[col], feature["kind"], y)
+            for axis in ("latitude", "longitude"):
+                if decision.why.startswith(axis):
+                    coords[axis] = col
+        out.decisions.append(decision)
+    if not features:
+        raise DataError("no column can be a feature (see the decisions above)")
+    spec: dict[str, Any] = {"name": name, "target": {"column": target}}
+    if id_col is not None:
+        spec["id"] = id_col
+    size = _size_column(features, strength)
+    if size is not None:
+        spec["size"] = size
+    _promises(features, size, strength, out.decisions)
+    sale = _sale_date(features)
+    if sale:
+        spec["sale_date"] = sale
+    if len(coords) == 2:
+        spec["location"] = {"kind": "coordinates", **coords}
+    spec["features"] = features
+    engineered = _age(features, sale)
+    if engineered:
+        spec["engineered"] = engineered
+    out.spec = spec
+    from_dict(spec, "inferred spec")  # raises if a rule above produced something invalid
+    return out
+
+
+def _column(s: pd.Series, col: str, y: pd.Series, n: int) -> tuple[Decision, dict[str, Any] | None]:
+    present = s.dropna()
+    if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object:
+        present = present[present.astype(str).str.strip() != ""]
+    if len(present) <= (1 - MAX_MISSING) * n:
+        return Decision(col, "left out", f"empty ({n - len(present):,} of {n:,} missing)"), None
+    distinct = present.nunique()
+    if distinct <= 1:
+        return Decision(col, "left out", "constant"), None
+    if "price" in _key(col):
+        return Decision(col, "left out", "a price column: it would leak the answer"), None
+    nums = pd.to_numeric(present, errors="coerce")
+    parsed = float(nums.notna().mean())
+    if parsed >= MIN_PARSED:
+        return _numeric_column(s, col, nums.dropna(), y, n, parsed)
+    if _datelike(present):
+        return Decision(col, "date", "parses as dates"), {"name": col, "kind": "date"}
+    return _text_column(col, present, n)
+
+
+def _numeric_column(
+    s: pd.Series, col: str, nums: pd.Series, y: pd.Series, n: int, parsed: float
+) -> tuple[Decision, dict[str, Any] | None]:
+    whole = bool((nums == np.floor(nums)).all())
+    distinct = nums.nunique()
+    key = _key(col)
+    if whole and distinct == len(nums) and (nums.diff().dropna() == 1).all():
+        return Decision(col, "left out", "a row number (1, 2, 3, ...)"), None
+    if whole and distinct >= 0.9 * len(nums) and idlike_name(col):
+        return Decision(col, "id", "named like an id, (nearly) every value distinct"), None
+    corr = _spearman(nums, y)
+    if corr is not None and abs(corr) >= 0.98:
+        return Decision(col, "left out", f"nearly the price itself (rank corr {corr:.2f})"), None
+    for axis, pattern, limit in (
+        ("latitude", r"^(lat|latitude|y_?coord)$", 90),
+        ("longitude", r"^(lon|lng|long|longitude|x_?coord)$", 180),
+    ):
+        if re.match(pattern, key) and nums.abs().max() <= limit:
+            coord = {"name": col, "kind": "numeric", "range": {"min": -limit, "max": limit}}
+            return Decision(col, "numeric", f"{axis} (name and range): location effect"), coord
+    if whole and re.search(r"zip|postcode|postal|(sub)?class|code|type|zone|district", key):
+        return Decision(col, "nominal", "integer codes named like categories"), {
+            "name": col,
+            "kind": "nominal",
+        }
+    f: dict[str, Any] = {"name": col, "kind": "numeric"}
+    why = "numbers"
+    if parsed < 1.0:
+        f["coerce"] = True
+        why += f" ({1 - parsed:.0%} of cells are not: read as missing)"
+    if whole and re.search(r"year|yr", key) and nums.between(1800, dt.date.today().year).all():
+        f["range"] = {"min": 1800, "max": "current_year"}
+        why = "years"
+    elif (nums >= 0).all():
+        f["range"] = {"min": 0}
+    return Decision(col, "numeric", why), f
+
+
+def _text_column(col: str, present: pd.Series, n: int) -> tuple[Decision, dict[str, Any] | None]:
+    levels = sorted({v for v in (cat_value(x) for x in present.unique()) if v is not None})
+    if len(levels) > FREE_TEXT_SHARE * len(present) and len(levels) > 20:
+        why = f"free text or id-like ({len(levels):,} distinct in {len(present):,} rows)"
+        return Decision(col, "left out", why), None
+    scale = _scale(levels)
+    gaps = len(present) < n
+    extra = {"missing": "none"} if gaps else {}
+    note = f"; {n - len(present):,} missing: a level of its own" if gaps else ""
+    if scale is not None:
+        why = f"levels on a known scale: {' < '.join(scale)}{note}"
+        return Decision(col, "ordinal", why), {
+            "name": col,
+            "kind": "ordinal",
+            "levels": {lvl: float(r) for lvl, r in _ranks(levels, scale).items()},
+            **extra,
+        }
+    return Decision(col, "nominal", f"text, {len(levels)} levels{note}"), {
+        "name": col,
+        "kind": "nominal",
+        **extra,
+    }
+
+
+def _scale(levels: list[str]) -> tuple[str, ...] | None:
+    """The known scale all levels belong to (case-insensitive; 'none' levels allowed)."""
+    real = [lvl for lvl in levels if not NONE_LEVELS.match(lvl)]
+    if len(real) < 2:
+        return None
+    for scale in SCALES:
+        lower = [s.lower() for s in scale]
+        if all(lvl.lower() in lower for lvl in real):
+            return tuple(s for s in scale if s.lower() in {lvl.lower() for lvl in real})
+    return None
+
+
+def _ranks(levels: list[str], scale: tuple[str, ...]) -> dict[str, int]:
+    """Level -> rank: position on the full scale (1..), 'none' levels 0."""
+    order = {s.lower(): i + 1 for i, s in enumerate(_full_scale(scale))}
+    if set(order) in ({"no", "yes"}, {"n", "y"}, {"false", "true"}):
+        order = {k: v - 1 for k, v in order.items()}  # no 0, yes 1
+    return {lvl: (0 if NONE_LEVELS.match(lvl) else order[lvl.lower()]) for lvl in levels}
+
+
+def _full_scale(part: tuple[str, ...]) -> tuple[str, ...]:
+    for scale in SCALES:
+        if set(part) <= set(scale):
+            return scale
+    return part
+
+
+def _datelike(s: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return True
+    text = s.astype(str).head(500)
+    if not text.str.contains(r"\d{1,4}[-/.]\d{1,2}").mean() >= MIN_PARSED:
+        return False
+    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= MIN_PARSED)
+
+
+def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> str | None:
+    numeric = [
+        f["name"]
+        for f in features
+        if f["kind"] == "numeric" and not re.search(r"per|cost|value|pct|ratio", _key(f["name"]))
+    ]
+    for pattern in SIZE_PATTERNS:
+        found = [c for c in numeric if re.search(pattern, _key(c))]
+        if found:
+            return max(found, key=lambda c: strength.get(c, 0.0))
+    return None
+
+
+def _promises(
+    features: list[dict[str, Any]],
+    size: str | None,
+    strength: dict[str, float],
+    decisions: list[Decision],
+) -> None:
+    """The size column never lowers the price; the strongest columns are key features."""
+    ranked = sorted(strength, key=lambda c: -strength[c])
+    key = ([size] if size else []) + [c for c in ranked if c != size]
+    key = key[:KEY_COUNT]
+    notes = {d.column: d for d in decisions}
+    for f in features:
+        if size is not None and f["name"] == size:
+            f["monotone"] = 1
+            notes[size].why += "; the house size: monotone +1, baseline"
+        if f["name"] in key:
+            f["key"] = True
+            notes[f["name"]].why += "; key feature"
+
+
+def _sale_date(features: list[dict[str, Any]]) -> dict[str, str]:
+    names = {f["name"]: f for f in features}
+    year = [
+        c for c in names if re.search(r"(yr|year).?(sold|sale)|(sold|sale).?(yr|year)", _key(c))
+    ]
+    month = [
+        c for c in names if re.search(r"(mo|month).?(sold|sale)|(sold|sale).?(mo|month)", _key(c))
+    ]
+    dates = [
+        c
+        for c, f in names.items()
+        if f["kind"] == "date" and re.search(r"sold|sale|trade|date", _key(c))
+    ]
+    if dates:
+        return {"column": dates[0]}
+    if year:
+        return {"year": year[0], **({"month": month[0]} if month else {})}
+    return {}
+
+
+def _age(features: list[dict[str, Any]], sale: dict[str, str]) -> list[dict[str, Any]]:
+    built = [f["name"] for f in features if re.search(r"(year|yr).?built|built", _key(f["name"]))]
+    when = sale.get("year") or sale.get("column")
+    if not built or not when or built[0] == when:
+        return []
+    return [
+        {
+            "name": "age_at_sale",
+            "op": "difference",
+            "terms": [{"column": when}, {"column": built[0]}],
+            "label": "Age at sale (years)",
+        }
+    ]
+
+
+def _strength(s: pd.Series, kind: str, y: pd.Series) -> float:
+    """How much of the log price a column explains alone (|rank corr| or eta squared)."""
+    ok = y.notna()
+    if kind == "numeric":
+        corr = _spearman(pd.to_numeric(s, errors="coerce"), y)
+        return abs(corr) if corr is not None else 0.0
+    groups = pd.Series(s.map(cat_value, na_action="ignore"))[ok].fillna("(missing)")
+    yy = y[ok]
+    if yy.var() == 0 or len(yy) < 3:
+        return 0.0
+    means = yy.groupby(groups.to_numpy(dtype=object)).transform("mean")
+    eta2 = float(((means - yy.mean()) ** 2).sum() / ((yy - yy.mean()) ** 2).sum())
+    return float(np.sqrt(max(eta2, 0.0)))
+
+
+def _spearman(x: pd.Series, y: pd.Series) -> float | None:
+    frame = pd.DataFrame({"x": x, "y": y}).dropna()
+    if len(frame) < 3 or frame["x"].nunique() < 2:
+        return None
+    return float(frame["x"].rank().corr(frame["y"].rank()))
+
+
+def idlike_name(col: str) -> bool:
+    return bool(re.search(r"(^|_)(id|pid|parcel|apn|folio|order)($|_)", _key(col)))
+
+
+def _key(col: Any) -> str:
+    """Lower-case, separators as '_', camelCase split: 'livingArea' -> 'living_area'."""
+    from prices_predictor.spec.names import api_name
+
+    return api_name(str(col))

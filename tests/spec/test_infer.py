@@ -1,0 +1,92 @@
+"""``spec infer``: what each column of other data sets is taken for, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from prices_predictor.errors import DataError
+from prices_predictor.spec.infer import infer
+from prices_predictor.spec.io import from_dict
+from tests import datasets
+from tests.conftest import base_env, run_cli
+
+
+def _decisions(name: str) -> tuple[dict[str, object], dict[str, str]]:
+    found = infer(datasets.load(name), datasets.target(name))
+    return found.spec, {d.column: d.role for d in found.decisions}
+
+
+def test_a_county_file_in_camel_case_with_yes_no_amenities() -> None:
+    spec, roles = _decisions("saratoga")
+    assert roles["price"] == "target"
+    assert roles["waterfront"] == roles["centralAir"] == "ordinal"  # No < Yes
+    assert roles["heating"] == "nominal" and roles["livingArea"] == "numeric"
+    s = from_dict(spec)
+    assert s.size == "livingArea" and s.monotone() == {"livingArea": 1}
+    assert s.feature("waterfront").ranks() == {"No": 0.0, "Yes": 1.0}
+    assert s.feature("living_area" if False else "livingArea").api_name == "living_area"
+    assert "livingArea" in s.key_features
+
+
+def test_a_city_file_with_coordinates_gets_the_location_effect_from_them() -> None:
+    spec, roles = _decisions("sacramento")
+    s = from_dict(spec)
+    assert s.location is not None and s.location.kind == "coordinates"
+    assert (s.location.latitude, s.location.longitude) == ("latitude", "longitude")
+    assert roles["zip"] == "nominal" and roles["city"] == "nominal" and s.size == "sqft"
+
+
+def test_ames_as_another_package_publishes_it() -> None:
+    spec, roles = _decisions("modeldata_ames")
+    s = from_dict(spec)
+    # quality words on a known scale are ordinal, in the scale's order
+    assert roles["Exter_Cond"] == "ordinal"
+    ranks = s.feature("Exter_Cond").ranks()
+    assert ranks["Poor"] < ranks["Fair"] < ranks["Typical"] < ranks["Good"] < ranks["Excellent"]
+    assert s.location is not None and s.location.kind == "coordinates"
+    assert s.sale_date is not None and s.sale_date.year == "Year_Sold"
+    assert [e.name for e in s.engineered] == ["age_at_sale"]
+    assert s.size == "Gr_Liv_Area"
+
+
+def test_ids_row_numbers_constants_and_price_columns_are_left_out(ames: pd.DataFrame) -> None:
+    df = ames.head(500).assign(
+        List_Price=ames["SalePrice"].head(500) * 1.05,
+        Constant=1,
+        Notes=[f"free text {i}" for i in range(500)],
+    )
+    found = infer(df)
+    roles = {d.column: d.role for d in found.decisions}
+    why = {d.column: d.why for d in found.decisions}
+    assert roles["Order"] == "left out" and "row number" in why["Order"]
+    assert roles["PID"] == "id" and found.spec["id"] == "PID"
+    assert roles["List_Price"] == "left out" and "leak" in why["List_Price"]
+    assert roles["Constant"] == "left out" and roles["Notes"] == "left out"
+    assert roles["MS SubClass"] == "nominal"  # integer codes named like a class
+
+
+def test_no_price_column_is_a_clear_error() -> None:
+    with pytest.raises(DataError, match="no column is named like a sale price"):
+        infer(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
+    with pytest.raises(DataError, match="which column is the sale price: price, sale_price"):
+        infer(pd.DataFrame({"price": [1, 2], "sale_price": [3, 4], "x": [1, 2]}))
+
+
+def test_cli_prints_the_yaml_and_the_decisions(tmp_path: Path) -> None:
+    data = datasets.to_csv("windsor", tmp_path)
+    out = tmp_path / "windsor.yaml"
+    proc = run_cli(
+        ["spec", "infer", "--data", str(data), "--out", str(out)],
+        base_env(tmp_path / "pp"),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "driveway" in proc.stderr and "levels on a known scale: No < Yes" in proc.stderr
+    spec = from_dict(yaml.safe_load(out.read_text()))
+    assert spec.target.column == "price" and spec.feature("driveway").kind == "ordinal"
+    check = run_cli(["spec", "check", str(out), "--data", str(data)], base_env(tmp_path / "pp"))
+    assert check.returncode == 0, check.stderr
