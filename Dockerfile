@@ -34,7 +34,7 @@ ENV PATH=/opt/venv/bin:$PATH PORT=8000 PP_HOME=/home/app/.pp \
     PP_KERNEL_CACHE_DIR=/home/app/.kernel-cache
 USER app
 # compile the scoring kernel now, so a container starts without compiling it
-RUN python -m prices_predictor.models.kernel
+RUN python -m prices_predictor.models.scoring.kernel
 WORKDIR /home/app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

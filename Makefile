@@ -9,7 +9,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export ZENML_ANALYTICS_OPT_IN := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run train serve test test-fast lint bench stack stack-down clean
+.PHONY: install run train serve test test-fast lint bench stack stack-down clean docs
 
 install: $(STAMP)
 
@@ -35,24 +35,29 @@ test: install
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not e2e" --no-cov -q
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests ops bench tools
+	$(BIN)/ruff format --check src tests ops bench tools
+	$(BIN)/mypy src ops bench
+	$(BIN)/lint-imports
 
 bench: install
-	$(BIN)/python -m prices_predictor.bench
+	$(BIN)/python -m bench
 
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 stack: install
-	$(BIN)/python -m prices_predictor.ops.stack up
+	$(BIN)/python -m ops.stack up
 
 stack-down: install
-	$(BIN)/python -m prices_predictor.ops.stack down
+	$(BIN)/python -m ops.stack down
 
 clean:
 	rm -rf $(VENV) .pp .pytest_cache .mypy_cache .ruff_cache
+
+docs: install
+	$(BIN)/python -c "from prices_predictor.core.settings import configuration_markdown as m; open('docs/configuration.md', 'w').write(m())"
+	$(BIN)/prices-predictor spec schema --out docs/spec.schema.json

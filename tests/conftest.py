@@ -103,7 +103,7 @@ def run_cli(
 @pytest.fixture()
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh PP_HOME for this test, in this process."""
-    from prices_predictor.settings import get_settings
+    from prices_predictor.core.settings import get_settings
 
     for k in list(os.environ):
         if k.startswith("PP_"):
@@ -159,3 +159,13 @@ def logged(features: list[dict[str, object]], prefix: str = "r") -> list[dict[st
 
 
 pytest_plugins = ["tests.serving.fixtures", "tests.other_data"]
+
+# fixtures that train through the CLI or start servers: their tests are end-to-end (``e2e``),
+# left out of ``make test-fast``
+E2E_FIXTURES = frozenset({"trained_home", "bundle_dir", "other_homes", "client"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)

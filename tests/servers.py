@@ -9,7 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from prices_predictor.ops.procs import free_port, stop_process, wait_http
+from ops.procs import free_port, stop_process, wait_http
+
 from tests.conftest import ROOT
 
 BIN = Path(sys.executable).parent
@@ -81,7 +82,7 @@ def postgres_server(workdir: Path) -> Iterator[str]:
     import shutil
     import tempfile
 
-    from prices_predictor.ops import postgres
+    from ops import postgres
 
     # in /tmp, not pytest's private dir: the server runs as the 'postgres' user
     base = Path(tempfile.mkdtemp(prefix="pp-pg-"))

@@ -50,7 +50,7 @@ def n_trees(regressor: object) -> int:
 def linear_terms(pipe: object, X: np.ndarray) -> np.ndarray:
     """Per row, the sum of |terms| our Ridge pipeline adds up (|intercept| + |coef| . |t(x)|,
     plus its products): the magnitude its rounding error scales with."""
-    from prices_predictor.models.fast import linear_parts
+    from prices_predictor.models.linear import linear_parts
 
     parts = linear_parts(pipe)
     assert parts is not None

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from prices_predictor.core.settings import Settings
 from prices_predictor.serving.app import create_app
-from prices_predictor.serving.predlog import read_recent
-from prices_predictor.settings import Settings
+from prices_predictor.store.predictions import read_recent
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import client as mlflow_client
 from tests.conftest import private_home, run_cli
@@ -114,7 +114,7 @@ def test_shadow_scores_off_path_and_its_failure_never_fails_requests(registry_ho
         assert len(rows) == 1  # read_recent hides shadow rows; the shadow row exists:
         import sqlalchemy as sa
 
-        from prices_predictor.serving.predlog import predictions
+        from prices_predictor.store.predictions import predictions
 
         with c.app.state.predlog.engine.connect() as conn:  # type: ignore[attr-defined]
             shadow = conn.execute(sa.select(predictions).where(predictions.c.shadow)).all()

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from prices_predictor.batch.score import score_file
-from prices_predictor.deploy.bundle import load_bundle
-from prices_predictor.errors import DataError
+from prices_predictor.core.errors import DataError
 from prices_predictor.spec.names import api_name
+from prices_predictor.tracking.bundle import load_bundle
 from tests.conftest import base_env, private_home, run_cli
 
 

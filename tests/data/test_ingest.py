@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from prices_predictor.core.errors import DataError
 from prices_predictor.data.ingest import AmesSource, load, source_for
-from prices_predictor.errors import DataError
 from tests.conftest import base_env, run_cli
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from prices_predictor.core.errors import DataError
 from prices_predictor.data.validate import require_valid, validate
-from prices_predictor.errors import DataError
 from tests.conftest import AMES, base_env, run_cli
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from prices_predictor.data.split import drop_outliers, protocol_split
 from prices_predictor.models.price_model import PriceModel
-from prices_predictor.models.registry import default_params
+from prices_predictor.models.strategies import default_params
 from prices_predictor.models.train import fit_price_model
 from tests.conftest import AMES, FAST_PARAMS
 

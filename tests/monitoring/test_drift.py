@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from prices_predictor.data.split import protocol_split
 from prices_predictor.monitoring.drift import check, top_raw_features
-from prices_predictor.serving.predlog import PredictionLog
+from prices_predictor.store.predictions import PredictionLog
 from tests.conftest import AMES, base_env, logged, run_cli
 
 IMPORTANCE = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prices_predictor.serving.predlog import PredictionLog
+from prices_predictor.store.predictions import PredictionLog
 from tests.conftest import logged, private_home, run_cli
 
 pytestmark = pytest.mark.slow
@@ -31,9 +31,15 @@ def test_monitor_alerts_then_retrains_and_training_drift_can_fail(
     proc = run_cli(["monitor"], env)
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "important feature(s) drifted: Gr Liv Area" in proc.stdout
-    proc = run_cli(["monitor", "--retrain-data", str(small_csv)], env)
-    assert proc.returncode in (0, 3), proc.stdout + proc.stderr
+    # the retrained model (a heavily shrunk Ridge) is worse than the champion: it is registered
+    # and gated, and becomes the challenger
+    weak = tmp_path / "weak.json"
+    weak.write_text(json.dumps({"linear": {"alpha": 3000.0}}))
+    retrain = {**env, "PP_MODEL": "linear", "PP_PARAMS_FILE": str(weak)}
+    proc = run_cli(["monitor", "--retrain-data", str(small_csv)], retrain)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "retraining on" in proc.stdout and "version 2" in proc.stdout
+    assert "CHALLENGER" in proc.stdout
     # new training data shifted against the champion's reference: fail when told to
     bad = tmp_path / "shifted.csv"
     train_shift = small_ames.copy()

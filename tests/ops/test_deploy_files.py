@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ops.stack import Ports, Stack, compose_commands, interpolate
 
-from prices_predictor.ops.stack import Ports, Stack, compose_commands, interpolate
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -38,14 +38,39 @@ def test_compose_topology() -> None:
     assert (DEPLOY / ".env.example").exists()
 
 
-def test_dockerfile_copies_files_that_exist() -> None:
-    text = (ROOT / "Dockerfile").read_text()
+def dockerfile_stages() -> dict[str, list[tuple[str, str]]]:
+    """Stage name -> its (instruction, arguments), continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    stages: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
     for line in text.splitlines():
-        if line.startswith("COPY ") and "--from" not in line:
-            for src in line.split()[1:-1]:
-                assert (ROOT / src).exists(), src
-    assert "HEALTHCHECK" in text and "/ready" in text and "USER app" in text
-    assert "ARG TRAIN_AT_BUILD" in text and "ARG MODEL_VERSION" in text and "${PORT}" in text
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        op, _, args = line.partition(" ")
+        if op.upper() == "FROM":
+            current = stages.setdefault(args.split()[-1], [])
+        current.append((op.upper(), args.strip()))
+    return stages
+
+
+def test_dockerfile_stages_copy_real_files_and_run_unprivileged() -> None:
+    stages = dockerfile_stages()
+    assert {"builder", "trainer", "runtime"} <= set(stages)
+    for steps in stages.values():
+        for op, args in steps:
+            if op == "COPY" and "--from" not in args:
+                for src in args.split()[:-1]:
+                    assert (ROOT / src).exists(), src
+    runtime = stages["runtime"]
+    users = [a for op, a in runtime if op == "USER"]
+    assert users and users[-1] not in ("root", "0")  # the server never runs as root
+    health = [a for op, a in runtime if op == "HEALTHCHECK"]
+    assert len(health) == 1 and "/ready" in health[0]
+    cmd = [a for op, a in runtime if op == "CMD"][-1]
+    assert "prices-predictor serve" in cmd and "${PORT}" in cmd
+    trainer_args = {a.split("=")[0] for op, a in stages["trainer"] if op == "ARG"}
+    assert {"TRAIN_AT_BUILD", "MODEL_VERSION"} <= trainer_args
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".pp"} <= set(ignored)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from ops.procs import free_port
+from ops.stack import Ports, Stack
 
-from prices_predictor.ops.procs import free_port
-from prices_predictor.ops.stack import Ports, Stack
-from prices_predictor.serving.predlog import predictions
+from prices_predictor.store.predictions import predictions
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from prices_predictor.core.settings import Settings
 from prices_predictor.serving.app import create_app
-from prices_predictor.settings import Settings
 
 TOKEN = "s3cret-token"
 

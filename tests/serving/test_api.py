@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from prices_predictor.deploy.bundle import load_bundle
 from prices_predictor.serving.app import create_app
 from prices_predictor.serving.schemas import BatchResponse
+from prices_predictor.tracking.bundle import load_bundle
 from tests.serving.fixtures import TOKEN, make_settings, wait_ready
 
 HOUSE = {
@@ -259,7 +259,7 @@ def test_metrics_and_prediction_log(client: TestClient) -> None:
     assert 'pp_rows_scored_total{variant="champion"} 3.0' in text
     log = client.app.state.predlog  # type: ignore[attr-defined]
     log.flush()
-    from prices_predictor.serving.predlog import read_recent
+    from prices_predictor.store.predictions import read_recent
 
     rows = read_recent(log.engine)
     assert len(rows) == 3

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from prices_predictor.deploy.bundle import load_bundle
 from prices_predictor.features.location import LocationSpec
 from prices_predictor.models.explain import explain, fold_matrix
-from prices_predictor.models.registry import default_params
+from prices_predictor.models.strategies import default_params
 from prices_predictor.models.train import fit_price_model
+from prices_predictor.tracking.bundle import load_bundle
 from tests.conftest import AMES, FAST_PARAMS, base_env, run_cli
 from tests.tolerances import float32_trees, linear_terms, n_trees, reordered_sum
 

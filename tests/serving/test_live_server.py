@@ -11,8 +11,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from prices_predictor.serving.predlog import predictions
-from prices_predictor.settings import Settings
+from prices_predictor.core.settings import Settings
+from prices_predictor.store.predictions import predictions
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import client
 from tests.conftest import private_home

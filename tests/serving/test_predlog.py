@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from prices_predictor.serving.app import create_app
-from prices_predictor.serving.predlog import PredictionLog, predictions, read_recent
+from prices_predictor.store.predictions import PredictionLog, predictions, read_recent
 from tests.conftest import logged
 from tests.servers import postgres_server
 from tests.serving.fixtures import make_settings, wait_ready

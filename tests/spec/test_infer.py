@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from prices_predictor.errors import DataError
+from prices_predictor.core.errors import DataError
 from prices_predictor.spec.infer import infer
 from prices_predictor.spec.io import from_dict
 from tests import datasets

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from prices_predictor.core.settings import Settings
 from prices_predictor.serving.app import create_app
-from prices_predictor.settings import Settings
 from tests import datasets
 from tests.conftest import run_cli
 from tests.serving.fixtures import TOKEN, wait_ready

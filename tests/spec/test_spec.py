@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from prices_predictor.errors import UserError
-from prices_predictor.settings import Settings
+from prices_predictor.core.errors import UserError
+from prices_predictor.core.settings import Settings
 from prices_predictor.spec.choose import apply_settings, choose
 from prices_predictor.spec.io import SpecFileError, dump_yaml, from_dict, json_schema, parse_spec
 from prices_predictor.spec.names import api_name

@@ -6,7 +6,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-CHAMPION, CHALLENGER = "champion", "challenger"
+from prices_predictor.core.aliases import CHALLENGER, CHAMPION
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from prices_predictor.ab.assign import Experiment
-from prices_predictor.settings import Settings
+from prices_predictor.core.settings import Settings
 from prices_predictor.tracking.registry import client
 
 TAG_ID, TAG_WEIGHT, TAG_SHADOW = "ab.experiment_id", "ab.weight", "ab.shadow"

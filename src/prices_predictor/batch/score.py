@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prices_predictor.core.errors import DataError
 from prices_predictor.data.ingest import source_for
 from prices_predictor.data.validate import ValidationReport, require_valid, validate
-from prices_predictor.errors import DataError
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.infer import idlike_name
 from prices_predictor.spec.model import DataSpec, field_map

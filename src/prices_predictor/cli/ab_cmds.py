@@ -30,9 +30,12 @@ def start(
     """Make VERSION the challenger and route WEIGHT of clients to it (sticky per client)."""
     s = settings()
     prepare(s)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.ab import control
     from prices_predictor.ab.assign import Experiment
-    from prices_predictor.deploy.aliases import CHAMPION, make_challenger
+
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.release.aliases import CHAMPION, make_challenger
     from prices_predictor.tracking.registry import alias_version, version_info, version_spec
 
     with user_errors():
@@ -61,6 +64,7 @@ def stop() -> None:
     """End the experiment: all traffic to the champion."""
     s = settings()
     prepare(s)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.ab import control
     from prices_predictor.ab.assign import Experiment
 
@@ -75,9 +79,12 @@ def promote() -> None:
     """Promote the challenger to champion (recorded) and stop the experiment."""
     s = settings()
     prepare(s)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.ab import control
     from prices_predictor.ab.assign import Experiment
-    from prices_predictor.deploy import aliases
+
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.release import aliases
     from prices_predictor.tracking.registry import alias_version
 
     with user_errors():
@@ -97,9 +104,12 @@ def report(
 ) -> None:
     """Per-variant outcomes, the test, and the verdict."""
     s = settings()
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.ab.report import analyse
-    from prices_predictor.ab.store import variant_rows
-    from prices_predictor.serving.predlog import make_engine
+    from prices_predictor.store.feedback import variant_rows
+
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.store.predictions import make_engine
 
     rep = analyse(variant_rows(make_engine(s.prediction_db), event or s.ab_event))
     if as_json:

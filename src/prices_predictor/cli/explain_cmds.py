@@ -31,11 +31,15 @@ def explain(
         raise fail(f"{data}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise fail(f"{data}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from pydantic import ValidationError
 
+    # lazy: scikit-learn, SHAP: off a server's start (the preload thread imports them)
     from prices_predictor.models.explain import explain as explain_rows
     from prices_predictor.models.explain import top_contributions
-    from prices_predictor.serving.request_schema import request_schema
+
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.spec.requests import request_schema
 
     model, label = served_model(s)
     schema = request_schema(model.spec)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from prices_predictor.cli.output import console, fail, rows_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
-from prices_predictor.settings import Settings
+from prices_predictor.core.settings import Settings
 
 EXIT_DRIFT_ALERT = 4
 
@@ -21,25 +20,17 @@ def register(app: typer.Typer) -> None:
     app.command()(monitor)
 
 
-def served_model(s: Settings) -> Any:
-    """The model the service serves: the PP_MODEL_URI bundle or the PP_SERVE_ALIAS version."""
-    from prices_predictor.serving.holder import load_from_bundle, load_from_registry
-
-    if s.model_uri:
-        return load_from_bundle(Path(s.model_uri))
-    prepare(s)
-    loaded = load_from_registry(s, s.serve_alias)
-    if loaded is None:
-        raise fail(f"{s.model_name} has no '{s.serve_alias}' alias: train first")
-    return loaded
-
-
 def run_live_check(s: Settings, last: int | None, since: dt.datetime | None) -> Any:
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     import pandas as pd
 
+    # lazy: Evidently (~10 s) only when a drift check runs
     from prices_predictor.monitoring.live import live_check
+    from prices_predictor.tracking.loading import served_model  # lazy: MLflow
 
     with user_errors():
+        if not s.model_uri:
+            prepare(s)
         m = served_model(s)
         if m.reference is None:
             raise fail(f"model v{m.version} has no training reference sample")
@@ -83,8 +74,9 @@ def drift(
     """Live drift of logged inputs vs the training reference (exit 4 on alert)."""
     s = settings()
     if history:
-        from prices_predictor.monitoring.store import history as load_history
-        from prices_predictor.serving.predlog import make_engine
+        # lazy: the CLI starts (and answers --help) without the training and serving stacks
+        from prices_predictor.store.drift import history as load_history
+        from prices_predictor.store.predictions import make_engine
 
         rows = load_history(make_engine(s.prediction_db))
         if as_json:
@@ -124,6 +116,7 @@ def monitor(
     """ZenML monitoring pipeline: live check; on alert with --retrain-data, train and gate."""
     s = settings()
     prepare(s, zenml=True)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.pipelines.runner import run_monitoring
 
     with user_errors():
@@ -133,6 +126,7 @@ def monitor(
         return
     if retrain_data is None:
         raise typer.Exit(EXIT_DRIFT_ALERT)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.cli.train_cmds import train
 
     console.print(f"drift alert: retraining on {retrain_data}")

@@ -36,6 +36,7 @@ def predict(
 ) -> None:
     """Price every house in a file with the served model (PP_MODEL_URI bundle or the
     PP_SERVE_ALIAS version) or --version N: price, price_low, price_high (80% range) per row."""
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.batch.score import check_output, score_file
 
     s = settings()

@@ -11,7 +11,7 @@ import typer
 
 from prices_predictor.cli.output import console, rows_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
-from prices_predictor.settings import Settings
+from prices_predictor.core.settings import Settings
 
 EXIT_NOT_PROMOTED = 3
 
@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
 def run_deploy(s: Settings, version: str) -> None:
     """Run the deployment pipeline, print the decision; exit 3 when not promoted."""
     prepare(s, zenml=True)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.pipelines.runner import run_deployment
 
     console.print(f"gating version {version} ...")
@@ -78,6 +79,7 @@ def deploy(
     s = settings()
     prepare(s)
     if version is None:
+        # lazy: the CLI starts (and answers --help) without the training and serving stacks
         from prices_predictor.tracking.registry import latest_version
 
         with user_errors():
@@ -98,7 +100,8 @@ def promote(
         run_deploy(s, version)
         return
     prepare(s)
-    from prices_predictor.deploy import aliases
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.release import aliases
 
     who = getpass.getuser()
     with user_errors():
@@ -112,7 +115,8 @@ def rollback() -> None:
     """champion := previous champion (recorded); repeatable."""
     s = settings()
     prepare(s)
-    from prices_predictor.deploy import aliases
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.release import aliases
 
     with user_errors():
         was, now = aliases.rollback(s)
@@ -125,6 +129,7 @@ def models(
     """List registered versions with metrics, aliases and gate verdicts."""
     s = settings()
     prepare(s)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.tracking.registry import list_versions
 
     with user_errors():
@@ -160,7 +165,8 @@ def export(
     """Write a self-contained bundle: serve it with PP_MODEL_URI=DIR, no registry needed."""
     s = settings()
     prepare(s)
-    from prices_predictor.deploy.bundle import export_bundle
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.tracking.bundle import export_bundle
 
     with user_errors():
         meta = export_bundle(s, out, alias=alias, version=version)

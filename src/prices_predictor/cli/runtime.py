@@ -7,12 +7,11 @@ import logging
 import os
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prices_predictor.cli.output import fail
-from prices_predictor.errors import UserError
-from prices_predictor.settings import Settings, get_settings
+from prices_predictor.core.errors import UserError
+from prices_predictor.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from prices_predictor.models.price_model import PriceModel
@@ -50,12 +49,14 @@ def quiet() -> None:
 def prepare(s: Settings, zenml: bool = False) -> None:
     """Configure MLflow (and ZenML) for this process."""
     quiet()
+    # lazy: MLflow only when serving from the registry
     from prices_predictor.tracking.mlflow_env import configure
 
     with user_errors():
         configure(s)
         if zenml:
-            from prices_predictor.zenml_env import configure_zenml
+            # lazy: ZenML (~3 s) only to run pipelines
+            from prices_predictor.pipelines.zenml_env import configure_zenml
 
             configure_zenml(s)
 
@@ -64,21 +65,10 @@ def served_model(s: Settings, version: str | None = None) -> tuple[PriceModel, s
     """The model the server would serve (PP_MODEL_URI bundle, else the PP_SERVE_ALIAS version),
     or registered ``version`` when given, and a label for it."""
     with user_errors():
-        if version is not None:
+        if not s.model_uri or version is not None:
             prepare(s)
-            from prices_predictor.tracking.registry import load_price_model, version_info
+        from prices_predictor.tracking.loading import served_model as load  # lazy: MLflow
 
-            version_info(s.model_name, version)  # a clear error for an unknown version
-            return load_price_model(s.model_name, version), f"{s.model_name} v{version}"
-        if s.model_uri:
-            from prices_predictor.deploy.bundle import load_bundle
-
-            model, manifest = load_bundle(Path(s.model_uri))
-            return model, f"{manifest['name']} v{manifest['version']} (bundle)"
-        prepare(s)
-        from prices_predictor.serving.holder import load_from_registry
-
-        loaded = load_from_registry(s, s.serve_alias)
-    if loaded is None:
-        raise fail(f"{s.model_name} has no '{s.serve_alias}' alias: train first")
-    return loaded.model, f"{loaded.name} v{loaded.version} ({s.serve_alias})"
+        m = load(s, version)
+    label = f"{m.name} v{m.version} ({m.alias})"
+    return m.model, label

@@ -21,6 +21,7 @@ def serve(
     """Serve the API and the web page (model from PP_SERVE_ALIAS or the PP_MODEL_URI bundle)."""
     settings()  # fail with a clear message on invalid PP_ settings before binding
     quiet()
+    # lazy: uvicorn only to serve
     import uvicorn
 
     uvicorn.run(

@@ -25,12 +25,14 @@ def check(
     ] = None,
 ) -> None:
     """Validate a spec file: one line naming the entry and the problem, exit 2, when bad."""
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.spec.choose import check_columns
     from prices_predictor.spec.io import load_spec
 
     with user_errors():
         spec = load_spec(file)
         if data is not None:
+            # lazy: the CLI starts (and answers --help) without the training and serving stacks
             from prices_predictor.data.ingest import source_for
 
             src = source_for(data)
@@ -50,8 +52,11 @@ def infer(
     out: Annotated[Path | None, typer.Option(help="Write the YAML here (default: stdout).")] = None,
 ) -> None:
     """Propose a spec for a sales file: YAML, and a table of decisions on stderr."""
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.core.errors import DataError
     from prices_predictor.data.ingest import source_for
-    from prices_predictor.errors import DataError
+
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.spec.infer import infer as infer_spec
     from prices_predictor.spec.io import dump_yaml, from_dict
 
@@ -82,6 +87,7 @@ def schema(
     out: Annotated[Path | None, typer.Option(help="Write it here (default: stdout).")] = None,
 ) -> None:
     """The JSON Schema of spec files (for editors and CI)."""
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.spec.io import json_schema_text
 
     text = json_schema_text()
@@ -98,6 +104,7 @@ def show(
     ] = None,
 ) -> None:
     """The spec of the served model (or of --version N), as YAML."""
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.spec.io import dump_yaml
 
     s = settings()

@@ -8,7 +8,7 @@ import typer
 
 from prices_predictor.cli.output import console, metrics_table, rows_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
-from prices_predictor.settings import Settings
+from prices_predictor.core.settings import Settings
 from prices_predictor.spec.model import DataSpec
 
 METRIC_ORDER = (
@@ -59,9 +59,12 @@ def train(
     s = settings()
     data = data or s.data
     model = model or s.model
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.data.ingest import source_for
     from prices_predictor.data.validate import require_valid, validate
-    from prices_predictor.models.registry import get_strategy
+
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.models.strategies import get_strategy
     from prices_predictor.spec.choose import apply_settings, choose
 
     with user_errors():
@@ -82,6 +85,7 @@ def train(
         f"{' with tuning' if tune else ''} ..."
     )
     prepare(s, zenml=True)
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.pipelines.runner import run_training
 
     with user_errors():
@@ -94,6 +98,7 @@ def train(
     )
     console.print(f"registered [bold]{s.model_name}[/] version [bold]{version}[/]")
     if deploy:
+        # lazy: the CLI starts (and answers --help) without the training and serving stacks
         from prices_predictor.cli.registry_cmds import run_deploy
 
         run_deploy(s, version)
@@ -101,6 +106,7 @@ def train(
 
 def show_spec(s: Settings, chosen: Any, spec: DataSpec) -> None:
     """Say which spec trains, its decisions when inferred, and where a copy was written."""
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.spec.io import dump_yaml
 
     if chosen.decisions:
@@ -130,7 +136,8 @@ def evaluate(
     """Re-score a registered version on the protocol holdout."""
     s = settings()
     prepare(s)
-    from prices_predictor.deploy.scoring import score_version
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.release.scoring import score_version
 
     with user_errors():
         metrics = score_version(s, version, data)

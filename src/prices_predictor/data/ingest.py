@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prices_predictor.errors import DataError
+from prices_predictor.core.errors import DataError
 
 AMES = "ames"
 # pandas' default missing-value markers except "None": Ames uses "None" as a level
@@ -63,11 +63,13 @@ class AmesSource(DataSource):
     name = AMES
 
     def read(self, categories: Collection[str] = ()) -> pd.DataFrame:
+        # lazy: the bundled data set, only when asked for
         import dabl
 
         return dabl.datasets.load_ames()
 
     def fingerprint(self) -> str:
+        # lazy: the bundled data set, only when asked for
         import dabl
 
         path = Path(dabl.__file__).parent / "datasets"
@@ -130,6 +132,7 @@ class ParquetSource(FileSource):
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         if not categories:
             return pd.read_parquet(self.path)
+        # lazy: pyarrow only to read Parquet
         import pyarrow as pa
         import pyarrow.parquet as pq
 

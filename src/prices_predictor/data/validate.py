@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from prices_predictor.errors import DataError
+from prices_predictor.core.errors import DataError
 from prices_predictor.features.location import NO_BLOCK, block_ids
 from prices_predictor.features.values import cat_value, dates
 from prices_predictor.spec.model import DataSpec

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 
 def _plt():  # type: ignore[no-untyped-def]
+    # lazy: SHAP and matplotlib only to explain or plot
     import matplotlib
 
     matplotlib.use("Agg")
+    # lazy: SHAP and matplotlib only to explain or plot
     import matplotlib.pyplot as plt
 
     return plt
@@ -63,7 +67,8 @@ def importance_bar(importance: list[dict[str, Any]], path: Path, top: int = 20) 
 
 def shap_beeswarm(exp: Any, rows: Any, path: Path, top: int = 20) -> Path:
     """SHAP beeswarm of source features; colour is the raw value where the feature is numeric."""
-    import pandas as pd
+
+    # lazy: SHAP and matplotlib only to explain or plot
     import shap
 
     plt = _plt()
@@ -85,7 +90,6 @@ def shap_beeswarm(exp: Any, rows: Any, path: Path, top: int = 20) -> Path:
 
 def waterfall_png(contribs: list[tuple[str, float]], base: float, pred: float) -> bytes:
     """A waterfall of log-price contributions for one prediction, as PNG bytes."""
-    import io
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(contribs) + 1.5), dpi=100)

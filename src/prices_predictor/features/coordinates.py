@@ -40,6 +40,7 @@ class CoordinateEffect:
     _tree: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # lazy: scipy only for the coordinates location effect
         from scipy.spatial import cKDTree
 
         if not len(self.points):

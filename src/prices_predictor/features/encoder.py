@@ -20,6 +20,7 @@ import pandas as pd
 from prices_predictor.features import columns as vector
 from prices_predictor.features import rows as scalar
 from prices_predictor.features.engineered import compile_engineered
+from prices_predictor.features.legacy import upgrade_state
 from prices_predictor.features.plan import Plan, build_plan
 from prices_predictor.features.values import NONE, NUMBER_TYPES, Distinct
 from prices_predictor.spec.model import DataSpec, MedianBy
@@ -110,7 +111,6 @@ class FeatureEncoder:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        from prices_predictor.features.legacy import upgrade_state
 
         state = upgrade_state(dict(state))
         self.__dict__.update(state)

@@ -16,6 +16,7 @@ class CatBoostStrategy(ModelStrategy):
     description = "CatBoost (oblivious trees)"
 
     def build(self, params: dict[str, Any], ctx: FeatureContext) -> Any:
+        # lazy: a training library: served models score without it
         from catboost import CatBoostRegressor
 
         return CatBoostRegressor(

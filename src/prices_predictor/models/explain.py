@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from prices_predictor.models.blend import Blend
-from prices_predictor.models.fast import _is_linear, linear_steps
+from prices_predictor.models.linear import is_linear, linear_steps
 
 
 @dataclass
@@ -57,7 +57,7 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             base += w * b
             phi += w * p
         return base, phi
-    if _is_linear(reg):
+    if is_linear(reg):
         skew, scaler, pairs, ridge = linear_steps(reg)
         z = scaler.transform(skew.transform(X))
         n = z.shape[1]
@@ -69,6 +69,7 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.full(X.shape[0], float(ridge.intercept_)), phi
     kind = type(reg).__name__
     if kind == "XGBRegressor":
+        # lazy: a training library: served models score without it
         import xgboost as xgb
 
         booster = reg.get_booster()
@@ -78,10 +79,12 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = reg.booster_.predict(X, pred_contrib=True, num_threads=1)
         return out[:, -1], out[:, :-1]
     if kind == "CatBoostRegressor":
+        # lazy: a training library: served models score without it
         from catboost import Pool
 
         out = reg.get_feature_importance(Pool(X), type="ShapValues")
         return out[:, -1], out[:, :-1]
+    # lazy: SHAP and matplotlib only to explain or plot
     import shap
 
     explainer = shap.TreeExplainer(reg)

@@ -3,15 +3,16 @@ never decreasing in the monotone columns (``monotone_ridge``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.stats import skew
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from prices_predictor.errors import UserError
+from prices_predictor.core.errors import UserError
 from prices_predictor.models.base import FeatureContext, ModelStrategy
 from prices_predictor.models.monotone_ridge import MonotoneRidge
 
@@ -145,3 +146,59 @@ class LinearStrategy(ModelStrategy):
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         return {"alpha": trial.suggest_float("alpha", 0.1, 100.0, log=True)}
+
+
+def is_linear(reg: Any) -> bool:
+    """Our Ridge pipeline (models saved before interactions existed have a plain Ridge and
+    no interaction step)."""
+    if not isinstance(reg, Pipeline):
+        return False
+    kinds = [type(s) for _, s in reg.steps]
+    return kinds in (
+        [SkewLog, StandardScaler, Ridge],
+        [SkewLog, StandardScaler, Interactions, MonotoneRidge],
+    )
+
+
+def linear_steps(
+    pipe: Pipeline,
+) -> tuple[SkewLog, StandardScaler, tuple[tuple[int, int], ...], Ridge]:
+    """The Ridge pipeline's transform, scaler, interaction pairs and Ridge."""
+    steps = [s for _, s in pipe.steps]
+    pairs = steps[2].pairs if len(steps) == 4 else ()
+    return steps[0], steps[1], tuple(pairs), steps[-1]
+
+
+class LinearParts(NamedTuple):
+    """Our Ridge pipeline as ``coef @ t(x) + intercept + sum(pair_coef * t(x)[i] * t(x)[j])``
+    over ``pairs`` (i, j), the scaler folded in, where ``t`` clips x to [lo, hi] and takes
+    log1p of the columns in ``log_cols``."""
+
+    coef: np.ndarray
+    intercept: float
+    log_cols: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    pairs: np.ndarray  # (k, 2) column indices
+    pair_coef: np.ndarray  # (k,)
+
+
+def linear_parts(est: Any) -> LinearParts | None:
+    """Our Ridge pipeline's parts; None if ``est`` is not one."""
+    if not is_linear(est):
+        return None
+    skew, scaler, pairs, ridge = linear_steps(est)
+    n = len(scaler.mean_)
+    scale = np.asarray(scaler.scale_, dtype=np.float64)
+    scale = np.where(scale == 0, 1.0, scale)
+    mean = np.asarray(scaler.mean_, dtype=np.float64)
+    coef = ridge.coef_[:n] / scale
+    intercept = float(ridge.intercept_ - np.dot(mean, coef))
+    # b * z_i * z_j with z = (t - mean) / scale expands into a product term plus linear ones
+    ij = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    i, j = ij[:, 0], ij[:, 1]
+    c = ridge.coef_[n:] / (scale[i] * scale[j])
+    np.add.at(coef, i, -c * mean[j])
+    np.add.at(coef, j, -c * mean[i])
+    intercept += float(np.sum(c * mean[i] * mean[j]))
+    return LinearParts(coef, intercept, skew.columns_, *skew.bounds(n), ij, c)

@@ -113,17 +113,20 @@ class PriceModel:
     def _compile(self) -> Any:
         packed = self._kernel_tables()
         if packed is not None:
-            from prices_predictor.models.kernel import Kernel
+            # lazy: numba and the training libraries load when a model first scores
+            from prices_predictor.models.scoring.kernel import Kernel
 
             return Kernel(packed)
-        from prices_predictor.models.fast import library_predict
+        # lazy: numba and the training libraries load when a model first scores
+        from prices_predictor.models.scoring.library import library_predict
 
         return library_predict(self.regressor)
 
     def _kernel_tables(self) -> Any:
         """The regressor flattened for the kernel (None if unsupported), computed once."""
         if "_packed" not in self.__dict__:
-            from prices_predictor.models.kernel import Unsupported, flatten
+            # lazy: numba and the training libraries load when a model first scores
+            from prices_predictor.models.scoring.flatten import Unsupported, flatten
 
             try:
                 self.__dict__["_packed"] = flatten(self.regressor).packed()

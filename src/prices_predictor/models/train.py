@@ -17,7 +17,7 @@ from prices_predictor.features.encoder import FeatureEncoder
 from prices_predictor.features.location import LocationEffect, LocationSpec, block_ids
 from prices_predictor.models.base import FeatureContext
 from prices_predictor.models.price_model import LocationModel, PriceModel
-from prices_predictor.models.registry import get_strategy, params_for
+from prices_predictor.models.strategies import get_strategy, params_for
 from prices_predictor.spec.model import DataSpec
 
 Location = LocationSpec | CoordinateSpec

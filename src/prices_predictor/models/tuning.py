@@ -9,9 +9,9 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from prices_predictor.core.errors import UserError
 from prices_predictor.data.split import log_target
-from prices_predictor.errors import UserError
-from prices_predictor.models.registry import get_strategy
+from prices_predictor.models.strategies import get_strategy
 from prices_predictor.models.train import cross_validate
 from prices_predictor.spec.model import DataSpec
 

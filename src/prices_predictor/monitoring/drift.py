@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from prices_predictor.features.columns import read_numeric
 from prices_predictor.features.values import NONE, cat_value
 from prices_predictor.spec.model import DataSpec
 
@@ -68,7 +69,6 @@ def top_raw_features(importance: list[dict[str, Any]], k: int, spec: DataSpec) -
 def prepare(frame: pd.DataFrame, spec: DataSpec) -> pd.DataFrame:
     """Typed copy of the spec's columns: numbers as float (dates as decimal years),
     categories as stripped strings ("None" where missing means the house has none)."""
-    from prices_predictor.features.columns import read_numeric
 
     out = pd.DataFrame(index=range(len(frame)))
     for f in spec.features:
@@ -117,6 +117,7 @@ def check(
         result.status = "insufficient_data"
         result.reasons.append("no feature column is observed in enough rows")
         return result
+    # lazy: Evidently (~10 s) only when a drift check runs
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 

@@ -9,11 +9,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from prices_predictor.core.settings import Settings
 from prices_predictor.monitoring.drift import DriftResult, check
-from prices_predictor.monitoring.store import save
-from prices_predictor.serving.predlog import make_engine, read_recent
-from prices_predictor.settings import Settings
+from prices_predictor.spec.io import preset
 from prices_predictor.spec.model import DataSpec
+from prices_predictor.store.drift import save
+from prices_predictor.store.predictions import make_engine, read_recent
 
 
 def recent_inputs(
@@ -27,7 +28,6 @@ def recent_inputs(
 
 
 def preset_digest() -> str:
-    from prices_predictor.spec.io import preset
 
     return preset("ames").digest()
 
@@ -58,7 +58,7 @@ def live_check(
         min_rows=s.drift_min_rows,
         report_dir=s.home / "drift",
     )
-    save(engine, result)
+    save(engine, result.as_dict())
     return result
 
 

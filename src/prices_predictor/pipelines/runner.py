@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from prices_predictor.errors import UserError
-from prices_predictor.settings import Settings
+from prices_predictor.core.errors import UserError
+from prices_predictor.core.settings import Settings
 from prices_predictor.spec.model import DataSpec
 
 
@@ -14,6 +14,7 @@ def _output(run: Any, step: str, name: str) -> Any:
 
 
 def _run(pipeline: Any, **kwargs: Any) -> Any:
+    # lazy: ZenML (~3 s) only to run pipelines
     from zenml.client import Client
 
     try:
@@ -32,6 +33,7 @@ def _run(pipeline: Any, **kwargs: Any) -> Any:
 
 def _failed_step_message(pipeline_name: str) -> str | None:
     """'step X failed: <the step's exception message>' from the latest run of the pipeline."""
+    # lazy: ZenML (~3 s) only to run pipelines
     from zenml.client import Client
 
     try:
@@ -52,6 +54,7 @@ def run_training(
     s: Settings, data: str, fingerprint: str, spec: DataSpec, model: str, tune: bool
 ) -> tuple[str, dict[str, float]]:
     """Run ``training_pipeline``; returns the registered version and all metrics."""
+    # lazy: ZenML (~3 s) only to run pipelines
     from prices_predictor.pipelines.training import training_pipeline
 
     run = _run(
@@ -74,6 +77,7 @@ def run_training(
 
 def run_monitoring(s: Settings, last: int | None) -> dict[str, Any]:
     """Run ``monitoring_pipeline``; returns the drift result."""
+    # lazy: ZenML (~3 s) only to run pipelines
     from prices_predictor.pipelines.monitoring import monitoring_pipeline
 
     run = _run(monitoring_pipeline, last=last)
@@ -83,6 +87,7 @@ def run_monitoring(s: Settings, last: int | None) -> dict[str, Any]:
 
 def run_deployment(s: Settings, version: str) -> dict[str, Any]:
     """Run ``deployment_pipeline`` for ``version``; returns the gate decision."""
+    # lazy: ZenML (~3 s) only to run pipelines
     from prices_predictor.pipelines.deployment import deployment_pipeline
 
     run = _run(deployment_pipeline, candidate_version=version)

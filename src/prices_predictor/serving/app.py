@@ -6,13 +6,13 @@ from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
 
 from prices_predictor import __version__
+from prices_predictor.core.settings import Settings, get_settings
 from prices_predictor.serving import errors, fastpath, openapi
 from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.jsonlog import setup_json_logging
 from prices_predictor.serving.lifecycle import lifespan
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.middleware import ObservabilityMiddleware
-from prices_predictor.serving.predlog import PredictionLog
 from prices_predictor.serving.routers import (
     ab,
     admin,
@@ -24,13 +24,14 @@ from prices_predictor.serving.routers import (
     web,
 )
 from prices_predictor.serving.service import PredictionService
-from prices_predictor.settings import Settings, get_settings
+from prices_predictor.store.predictions import PredictionLog
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     s = settings or get_settings()
     setup_json_logging(s.log_level)
     if not s.model_uri:
+        # lazy: MLflow only when serving from the registry
         from prices_predictor.tracking.mlflow_env import configure
 
         configure(s)

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from prices_predictor.core.settings import Settings
 from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.service import PredictionService
-from prices_predictor.settings import Settings
 
 
 async def get_settings_dep(request: Request) -> Settings:

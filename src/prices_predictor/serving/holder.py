@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import gc
 import logging
-import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from prices_predictor.models.price_model import PriceModel
-from prices_predictor.serving.request_schema import RequestSchema, request_schema
-from prices_predictor.settings import Settings
+from prices_predictor.core.aliases import CHALLENGER, CHAMPION
+from prices_predictor.core.settings import Settings
+from prices_predictor.tracking.loading import LoadedModel, load_from_bundle, load_from_registry
+from prices_predictor.tracking.registry import alias_version
 
 log = logging.getLogger("prices_predictor.serving")
-
-CHAMPION = "champion"
-CHALLENGER = "challenger"
-
-
-@dataclass
-class LoadedModel:
-    """One servable model version and what the API reports about it."""
-
-    model: PriceModel
-    name: str
-    version: str
-    alias: str
-    source: str
-    metadata: dict[str, Any]
-    loaded_at: str = field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    )
-    reference: Path | None = None
-    schema: RequestSchema = field(init=False)  # the request models of the model's spec
-
-    def __post_init__(self) -> None:
-        self.schema = request_schema(self.model.spec)
-
-    def warm(self) -> None:
-        """First predictions allocate and JIT-free paths settle; do it before swapping in."""
-        self.model.predict_log([{}])
-        self.model.predict_log([{}] * 2)
 
 
 def _preload(loaded: LoadedModel, freeze: bool) -> None:
@@ -58,6 +26,7 @@ def _preload(loaded: LoadedModel, freeze: bool) -> None:
     try:
         loaded.model.warm_kernels()
         _ = loaded.model.regressor
+        # lazy: scikit-learn, SHAP: off a server's start (the preload thread imports them)
         import prices_predictor.models.explain  # noqa: F401
     except Exception:  # batches and explanations will report the problem themselves
         log.exception("preloading after start failed", extra={"model_version": loaded.version})
@@ -80,57 +49,6 @@ def settle_heap() -> None:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-
-
-def load_from_registry(s: Settings, alias: str) -> LoadedModel | None:
-    """The version behind ``alias``; None when the alias does not exist."""
-    from prices_predictor.tracking.registry import (
-        REFERENCE_FILE,
-        alias_version,
-        download_version,
-        load_price_model_dir,
-        version_info,
-    )
-
-    version = alias_version(s.model_name, alias)
-    if version is None:
-        return None
-    info = version_info(s.model_name, version)
-    cache = s.home / "serving" / f"{s.model_name}-v{version}"
-    if not (cache / "model").exists():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=cache.parent))
-        download_version(s.model_name, version, tmp)
-        with contextlib.suppress(OSError):  # another worker won the race: use its copy
-            tmp.rename(cache)
-    model = load_price_model_dir(cache / "model")
-    ref = cache / REFERENCE_FILE
-    return LoadedModel(
-        model,
-        s.model_name,
-        version,
-        alias,
-        f"models:/{s.model_name}@{alias}",
-        {**model.metadata, "tags": info.tags},
-        reference=ref if ref.exists() else None,
-    )
-
-
-def load_from_bundle(path: Path) -> LoadedModel:
-    from prices_predictor.deploy.bundle import load_bundle, reference_path
-
-    model, manifest = load_bundle(path)
-    ref = reference_path(path)
-    meta = {**model.metadata, "bundle": manifest}
-    return LoadedModel(
-        model,
-        manifest["name"],
-        str(manifest["version"]),
-        "bundle",
-        str(path),
-        meta,
-        reference=ref if ref.exists() else None,
-    )
 
 
 class PredictionCache:
@@ -209,8 +127,6 @@ class ModelHolder:
                 return "unchanged"
             loaded: LoadedModel | None = load_from_bundle(Path(s.model_uri))
         else:
-            from prices_predictor.tracking.registry import alias_version
-
             version = alias_version(s.model_name, alias)
             current = self.variants.get(variant)
             if version is None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from prices_predictor.ab import control
 from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.metrics import Metrics
 
@@ -31,8 +32,6 @@ def _follow_experiment(app: FastAPI) -> None:
     if s.model_uri:
         return
     try:
-        from prices_predictor.ab import control
-
         exp = control.read(s)
     except Exception:  # the registry may be briefly unreachable: keep the current experiment
         log.warning("could not read the A/B experiment from the registry")

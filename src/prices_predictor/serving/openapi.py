@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from prices_predictor.serving.holder import CHAMPION, ModelHolder
+from prices_predictor.core.aliases import CHAMPION
+from prices_predictor.serving.holder import ModelHolder
 
 REF = "#/components/schemas/{model}"
 

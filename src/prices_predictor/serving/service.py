@@ -14,10 +14,12 @@ import numpy as np
 import orjson
 
 from prices_predictor.ab.assign import CHALLENGER, Experiment, assign
-from prices_predictor.serving.holder import CHAMPION, LoadedModel, ModelHolder, PredictionCache
+from prices_predictor.core.aliases import CHAMPION
+from prices_predictor.core.settings import Settings
+from prices_predictor.serving.holder import ModelHolder, PredictionCache
 from prices_predictor.serving.metrics import Metrics
-from prices_predictor.serving.predlog import PredictionLog
-from prices_predictor.settings import Settings
+from prices_predictor.store.predictions import PredictionLog
+from prices_predictor.tracking.loading import LoadedModel
 
 MAX_SHADOW_BACKLOG = 256
 log = logging.getLogger("prices_predictor.serving.ab")

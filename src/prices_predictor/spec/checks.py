@@ -41,23 +41,19 @@ def check_references(spec: DataSpec) -> None:
 
 
 def _check_features(spec: DataSpec, kinds: dict[str, str], numeric: set[str]) -> None:
-    from prices_predictor.spec.model import MedianBy, SameAs
-
     for i, f in enumerate(spec.features):
         where = f"features[{i}] '{f.name}'"
         if "=" in f.name:
             raise SpecError(f"{where}: '=' cannot be part of a column name here")
         policy = f.missing
-        if isinstance(policy, MedianBy) and kinds.get(policy.median_by) not in (
-            "nominal",
-            "ordinal",
-        ):
-            raise SpecError(f"{where}: missing median_by '{policy.median_by}' is not categorical")
-        if isinstance(policy, SameAs):
-            other = policy.same_as
+        group = getattr(policy, "median_by", None)  # MedianBy, SameAs: see spec.model
+        if group is not None and kinds.get(group) not in ("nominal", "ordinal"):
+            raise SpecError(f"{where}: missing median_by '{group}' is not categorical")
+        other = getattr(policy, "same_as", None)
+        if other is not None:
             if other not in numeric or other == f.name:
                 raise SpecError(f"{where}: missing same_as '{other}' is not another numeric one")
-            if isinstance(spec.feature(other).missing, SameAs):
+            if getattr(spec.feature(other).missing, "same_as", None) is not None:
                 raise SpecError(f"{where}: same_as '{other}', which is itself imputed same_as")
         for c in f.present_if:
             if c not in numeric:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from prices_predictor.errors import DataError
-from prices_predictor.settings import Settings
+from prices_predictor.core.errors import DataError
+from prices_predictor.core.settings import Settings
 from prices_predictor.spec.infer import Decision, find_target, infer
 from prices_predictor.spec.io import SpecFileError, from_dict, load_spec, preset
 from prices_predictor.spec.model import DataSpec

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prices_predictor.errors import DataError
-from prices_predictor.features.values import cat_value
+from prices_predictor.core.cells import cat_value
+from prices_predictor.core.errors import DataError
 from prices_predictor.spec.io import from_dict
+from prices_predictor.spec.names import api_name
 
 TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
 MAX_MISSING = 0.95
@@ -365,6 +366,5 @@ def idlike_name(col: str) -> bool:
 
 def _key(col: Any) -> str:
     """Lower-case, separators as '_', camelCase split: 'livingArea' -> 'living_area'."""
-    from prices_predictor.spec.names import api_name
 
     return api_name(str(col))

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from prices_predictor.errors import UserError
+from prices_predictor.core.errors import UserError
 from prices_predictor.spec.model import DataSpec
 
 PRESETS = ("ames",)

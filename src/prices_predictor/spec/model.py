@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from prices_predictor.spec.checks import check_references
 from prices_predictor.spec.names import api_name, is_api_name
 
 Kind = Literal["numeric", "date", "ordinal", "nominal"]
@@ -308,8 +309,6 @@ class DataSpec(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> DataSpec:
-        from prices_predictor.spec.checks import check_references
-
         check_references(self)
         return self
 

@@ -5,13 +5,13 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import step
 
-from prices_predictor.settings import get_settings
+from prices_predictor.core.settings import get_settings
+from prices_predictor.tracking.loading import served_model
 
 
 @step(enable_cache=False)
 def live_drift_check(last: int | None = None) -> Annotated[dict[str, Any], "drift_result"]:
-    from prices_predictor.cli.monitor_cmds import served_model
-    from prices_predictor.monitoring.live import live_check
+    from prices_predictor.monitoring.live import live_check  # lazy: imports Evidently
 
     s = get_settings()
     m = served_model(s)

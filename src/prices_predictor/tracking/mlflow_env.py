@@ -6,8 +6,8 @@ import os
 import urllib.error
 import urllib.request
 
-from prices_predictor.errors import RegistryError
-from prices_predictor.settings import Settings
+from prices_predictor.core.errors import RegistryError
+from prices_predictor.core.settings import Settings
 
 
 def configure(settings: Settings) -> str:
@@ -21,6 +21,7 @@ def configure(settings: Settings) -> str:
     uri = settings.tracking_uri
     if uri.startswith(("http://", "https://")):
         check_server(uri, settings.mlflow_timeout_s)
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
     mlflow.set_tracking_uri(uri)

@@ -32,6 +32,7 @@ def signature_for(frame: pd.DataFrame, spec: DataSpec) -> Any:
     Integer columns are ``long``, float columns ``double``, text ``string``; an input the
     training data lacked is ``double`` (numeric) or ``string`` (categorical, date).
     """
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 

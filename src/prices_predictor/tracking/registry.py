@@ -6,6 +6,7 @@ import contextlib
 import json
 import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,9 @@ import joblib
 import pandas as pd
 
 from prices_predictor import __version__
-from prices_predictor.errors import RegistryError
+from prices_predictor.core.errors import RegistryError
 from prices_predictor.models.price_model import PriceModel
-from prices_predictor.spec.io import dump_yaml
+from prices_predictor.spec.io import dump_yaml, parse_spec, preset
 from prices_predictor.spec.model import DataSpec
 
 REFERENCE_FILE = "reference.parquet"
@@ -25,7 +26,6 @@ REFERENCE_ROWS = 3000
 
 
 def _requirements() -> list[str]:
-    from importlib.metadata import version
 
     pkgs = [
         "mlflow",
@@ -52,8 +52,10 @@ def log_price_model(model: PriceModel, train: pd.DataFrame, metadata: dict[str, 
 
     Must run inside an active MLflow run; returns the logged model's URI.
     """
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
+    # lazy: MLflow's pyfunc module (~2 s) only to log a model
     from prices_predictor.tracking.pyfunc import (
         PRICE_MODEL_ARTIFACT,
         PricesPyfunc,
@@ -96,6 +98,7 @@ class VersionInfo:
 
 
 def client() -> Any:
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     from mlflow import MlflowClient
 
     return MlflowClient()
@@ -103,6 +106,7 @@ def client() -> Any:
 
 def register(model_uri: str, name: str, run_id: str, tags: dict[str, str]) -> str:
     """New version of ``name`` from ``model_uri``; returns the version number."""
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
     mv = mlflow.register_model(model_uri, name, tags={**tags, "run_id": run_id})
@@ -120,6 +124,7 @@ def version_info(name: str, version: str) -> VersionInfo:
 
 def alias_version(name: str, alias: str) -> str | None:
     """Version behind ``alias``, or None when the alias (or the model) does not exist."""
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     from mlflow.exceptions import MlflowException
 
     try:
@@ -136,6 +141,7 @@ def set_alias(name: str, alias: str, version: str) -> None:
 
 
 def delete_alias(name: str, alias: str) -> None:
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     from mlflow.exceptions import MlflowException
 
     with contextlib.suppress(MlflowException):
@@ -150,6 +156,7 @@ def set_version_tags(name: str, version: str, tags: dict[str, Any]) -> None:
 
 def download_version(name: str, version: str, dst: Path) -> Path:
     """Download the run's model dir and bundle files for ``version`` into ``dst``."""
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
     info = version_info(name, version)
@@ -221,10 +228,9 @@ def list_versions(name: str) -> list[dict[str, Any]]:
 
 def version_spec(name: str, version: str) -> DataSpec:
     """The data spec a version was trained with (versions from before specs: the Ames preset)."""
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
     from mlflow.exceptions import MlflowException
-
-    from prices_predictor.spec.io import parse_spec, preset
 
     info = version_info(name, version)
     if not info.run_id:

@@ -8,7 +8,9 @@ from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from prices_predictor.ab.assign import Experiment
 from prices_predictor.serving.deps import AdminOnly, JsonBody, ServiceDep
+from prices_predictor.store.feedback import SALE, record, request_exists, variant_rows
 
 router = APIRouter(tags=["ab"])
 
@@ -50,7 +52,6 @@ class ExperimentUpdate(BaseModel):
 )
 async def feedback(body: Feedback, service: ServiceDep) -> dict[str, Any]:
     """Record an outcome for a prediction; repeating the same outcome is a no-op."""
-    from prices_predictor.ab.store import SALE, record, request_exists
 
     predlog = service.predlog
     if predlog is None:
@@ -75,8 +76,8 @@ async def feedback(body: Feedback, service: ServiceDep) -> dict[str, Any]:
 @router.get("/v1/ab/report")
 async def ab_report(service: ServiceDep, event: str | None = None) -> dict[str, Any]:
     """Per-variant requests, conversion with 95% CI, test, online MAE/MAPE, and a verdict."""
+    # lazy: scipy.stats (~0.8 s) only when a report is asked for, not at a server's start
     from prices_predictor.ab.report import analyse
-    from prices_predictor.ab.store import variant_rows
 
     predlog = service.predlog
     if predlog is None:
@@ -97,7 +98,6 @@ async def ab_report(service: ServiceDep, event: str | None = None) -> dict[str, 
 )
 async def set_experiment(body: ExperimentUpdate, service: ServiceDep) -> dict[str, Any]:
     """Change the experiment (id, weight, shadow) at runtime."""
-    from prices_predictor.ab.assign import Experiment
 
     service.experiment = Experiment(
         body.experiment_id, body.weight, body.shadow, body.shadow_sample

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
+from prices_predictor.core.aliases import CHAMPION
 from prices_predictor.serving.deps import JsonBody, RequestIdDep, ServiceDep
 from prices_predictor.serving.errors import InputError
-from prices_predictor.serving.holder import CHAMPION
 from prices_predictor.serving.routers.predict import ERRORS, body_of
 from prices_predictor.serving.schemas import Contribution, ExplainResponse, ModelRef
 from prices_predictor.serving.service import row_notes
@@ -33,6 +33,7 @@ async def explain(
     format: Literal["json", "png"] = "json",
 ) -> Any:
     """Price one house and say why: base value plus per-feature contributions."""
+    # lazy: scikit-learn, SHAP: off a server's start (the preload thread imports them)
     from prices_predictor.models.explain import explain as explain_rows
     from prices_predictor.models.explain import top_contributions
 
@@ -53,6 +54,7 @@ async def explain(
     ]
     request.scope.setdefault("state", {}).update(model_version=m.version, n_rows=1)
     if format == "png":
+        # lazy: scikit-learn, SHAP: off a server's start (the preload thread imports them)
         from prices_predictor.evaluation.plots import waterfall_png
 
         png = await run_in_threadpool(

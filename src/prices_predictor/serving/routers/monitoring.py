@@ -26,6 +26,7 @@ async def drift(
     since: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Compare the last N (or since TIME) logged inputs with the served model's reference."""
+    # lazy: Evidently (~10 s) only when a drift check runs
     from prices_predictor.monitoring.live import live_check
 
     m = service.model()
@@ -57,6 +58,7 @@ async def drift(
 )
 async def drift_report(settings: SettingsDep) -> FileResponse:
     """The latest live drift report (Evidently HTML)."""
+    # lazy: Evidently (~10 s) only when a drift check runs
     from prices_predictor.monitoring.live import report_path
 
     path = report_path(settings)

@@ -12,11 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse
 from pydantic import ValidationError
 
+from prices_predictor.core.aliases import CHAMPION
 from prices_predictor.serving.deps import JsonBody, RequestIdDep, ServiceDep
 from prices_predictor.serving.errors import InputError
-from prices_predictor.serving.holder import CHAMPION, LoadedModel
 from prices_predictor.serving.schemas import BatchResponse, ErrorResponse, PredictResponse
 from prices_predictor.serving.service import PredictionService
+from prices_predictor.tracking.loading import LoadedModel
 
 router = APIRouter(tags=["predict"], dependencies=[JsonBody])
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 from zenml import step
 
-from prices_predictor.deploy.gating import decide, limits
-from prices_predictor.settings import get_settings
+from prices_predictor.core.settings import get_settings
+from prices_predictor.release.gating import decide, limits
 from prices_predictor.spec.io import from_dict
 
 

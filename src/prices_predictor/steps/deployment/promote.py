@@ -5,8 +5,8 @@ from typing import Annotated, Any
 
 from zenml import step
 
-from prices_predictor.deploy.aliases import make_challenger, promote
-from prices_predictor.settings import get_settings
+from prices_predictor.core.settings import get_settings
+from prices_predictor.release.aliases import make_challenger, promote
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import set_version_tags
 

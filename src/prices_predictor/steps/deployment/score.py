@@ -4,11 +4,11 @@ from typing import Annotated, Any
 
 from zenml import step
 
-from prices_predictor.deploy.aliases import CHAMPION
-from prices_predictor.deploy.scoring import protocol_parts
+from prices_predictor.core.settings import get_settings
 from prices_predictor.evaluation.baseline import Baseline
 from prices_predictor.evaluation.holdout import score
-from prices_predictor.settings import get_settings
+from prices_predictor.release.aliases import CHAMPION
+from prices_predictor.release.scoring import protocol_parts
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import alias_version, load_price_model, version_info
 

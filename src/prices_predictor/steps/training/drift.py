@@ -8,10 +8,12 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import step
 
-from prices_predictor.errors import DataError
+from prices_predictor.core.aliases import CHAMPION
+from prices_predictor.core.errors import DataError
+from prices_predictor.core.settings import get_settings
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.monitoring.drift import check
-from prices_predictor.settings import get_settings
+from prices_predictor.tracking.loading import load_from_registry
 from prices_predictor.tracking.mlflow_env import configure
 
 log = logging.getLogger(__name__)
@@ -23,13 +25,12 @@ def training_drift(
 ) -> Annotated[dict[str, Any], "training_drift"]:
     """No champion yet, or one that reads other columns: nothing to compare, recorded as such.
     PP_DRIFT_ON_TRAINING=fail stops."""
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
-
-    from prices_predictor.serving.holder import load_from_registry
 
     s = get_settings()
     configure(s)
-    champion = load_from_registry(s, "champion")
+    champion = load_from_registry(s, CHAMPION)
     if champion is None or champion.reference is None:
         return {"status": "no_reference", "alert": False}
     spec = price_model.spec

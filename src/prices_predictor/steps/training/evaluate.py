@@ -7,12 +7,12 @@ from typing import Annotated
 import pandas as pd
 from zenml import step
 
+from prices_predictor.core.settings import get_settings
 from prices_predictor.data.split import log_target
 from prices_predictor.evaluation import plots
 from prices_predictor.evaluation.baseline import Baseline
 from prices_predictor.evaluation.holdout import score
 from prices_predictor.models.price_model import PriceModel
-from prices_predictor.settings import get_settings
 from prices_predictor.tracking.mlflow_env import configure
 
 
@@ -22,6 +22,7 @@ def evaluate_model(
 ) -> Annotated[dict[str, float], "holdout_metrics"]:
     """Protocol metrics, and the baseline (median price per size, fitted on ``train``) on the
     same holdout rows."""
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
     configure(get_settings())

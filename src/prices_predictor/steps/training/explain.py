@@ -7,10 +7,10 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import step
 
+from prices_predictor.core.settings import get_settings
 from prices_predictor.evaluation.plots import importance_bar, shap_beeswarm
 from prices_predictor.models.explain import explain, global_importance
 from prices_predictor.models.price_model import PriceModel
-from prices_predictor.settings import get_settings
 from prices_predictor.tracking.mlflow_env import configure
 
 
@@ -18,6 +18,7 @@ from prices_predictor.tracking.mlflow_env import configure
 def explain_model(
     price_model: PriceModel, holdout: pd.DataFrame, mlflow_run_id: str
 ) -> Annotated[list[dict[str, Any]], "global_importance"]:
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
     configure(get_settings())

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import get_step_context, step
 
+from prices_predictor.core.settings import get_settings
 from prices_predictor.models.price_model import PriceModel
-from prices_predictor.models.registry import default_params
+from prices_predictor.models.strategies import default_params
 from prices_predictor.models.train import fit_price_model, location_config
 from prices_predictor.models.tuning import tune as tune_params
-from prices_predictor.settings import get_settings
 from prices_predictor.spec.io import from_dict
 from prices_predictor.steps.materializers import PriceModelMaterializer
 from prices_predictor.tracking.mlflow_env import configure
@@ -31,6 +31,7 @@ def fit_model(
     Annotated[dict[str, float], "cv_metrics"],
     Annotated[str, "mlflow_run_id"],
 ]:
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
     s = get_settings()

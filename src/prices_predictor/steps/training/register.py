@@ -8,8 +8,8 @@ import pandas as pd
 from zenml import get_step_context, step
 
 from prices_predictor import __version__
+from prices_predictor.core.settings import get_settings
 from prices_predictor.models.price_model import PriceModel
-from prices_predictor.settings import get_settings
 from prices_predictor.tracking.mlflow_env import configure
 from prices_predictor.tracking.registry import log_price_model, register, set_version_tags
 
@@ -37,6 +37,7 @@ def register_model(
     global_importance: list[dict[str, Any]],
     refit_full: bool = False,
 ) -> Annotated[str, "model_version"]:
+    # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
     s = get_settings()

@@ -1,0 +1,5 @@
+"""Registry aliases and serving variants, named once."""
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+PREVIOUS = "previous"

@@ -1,0 +1,64 @@
+"""One raw cell as a number, a category level or a date: the rules every layer shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+NONE = "None"  # the level of "the house has none of it"
+NUMBER_TYPES = frozenset({int, float, np.float64, np.float32, np.int64, np.int32})
+
+
+def is_missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+
+
+def to_float(v: Any) -> float:
+    """A cell as a float; NaN when it is not a number."""
+    if v is None:
+        return math.nan
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def cat_value(v: Any) -> str | None:
+    """A cell as a category level: stripped text, whole floats as integers ('20', not '20.0')."""
+    if is_missing(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (np.integer, np.floating)):
+        return cat_value(v.item())
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    return str(v).strip()
+
+
+def decimal_year(v: Any) -> float:
+    """A date cell as a decimal year (2010-07-02 -> 2010.5); a number is taken as one already;
+    NaN when it is neither."""
+    if type(v) is float or type(v) is int:
+        return float(v)
+    if isinstance(v, str):
+        try:
+            d = dt.date.fromisoformat(v.strip()[:10])
+        except ValueError:
+            return math.nan
+        return _year_fraction(d)
+    if isinstance(v, dt.date):  # datetime and pandas Timestamp too
+        return _year_fraction(v)
+    if isinstance(v, np.datetime64):
+        return decimal_year(pd.Timestamp(v)) if not np.isnat(v) else math.nan
+    return to_float(v)
+
+
+def _year_fraction(d: dt.date) -> float:
+    start = dt.date(d.year, 1, 1).toordinal()
+    days = dt.date(d.year + 1, 1, 1).toordinal() - start
+    return d.year + (d.toordinal() - start) / days

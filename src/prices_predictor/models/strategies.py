@@ -1,0 +1,77 @@
+"""Name -> strategy, and the tuned default parameters kept in config/model_params.json."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from prices_predictor.core.errors import UserError
+from prices_predictor.models.base import ModelStrategy
+from prices_predictor.models.blend import BlendStrategy
+from prices_predictor.models.catboost import CatBoostStrategy
+from prices_predictor.models.forest import RandomForestStrategy
+from prices_predictor.models.lgbm import LightGBMStrategy
+from prices_predictor.models.linear import (
+    LinearStrategy,
+    check_interactions,
+    resolve_interactions,
+)
+from prices_predictor.models.xgb import XGBoostStrategy
+from prices_predictor.spec.model import DataSpec
+
+STRATEGIES: dict[str, ModelStrategy] = {}
+for _s in (
+    LinearStrategy(),
+    RandomForestStrategy(),
+    XGBoostStrategy(),
+    LightGBMStrategy(),
+    CatBoostStrategy(),
+):
+    STRATEGIES[_s.name] = _s
+STRATEGIES["blend"] = BlendStrategy(STRATEGIES)
+
+
+def get_strategy(name: str) -> ModelStrategy:
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise UserError(f"unknown model '{name}', choose one of: {', '.join(STRATEGIES)}") from None
+
+
+def default_params(
+    override_file: Path | None = None, spec: DataSpec | None = None
+) -> dict[str, dict[str, Any]]:
+    """Tuned defaults per strategy, updated by ``override_file`` (same JSON shape) if given;
+    with ``spec``, the file's linear interactions must name the spec's columns."""
+    text = resources.files("prices_predictor.config").joinpath("model_params.json").read_text()
+    params: dict[str, dict[str, Any]] = {
+        k: v for k, v in json.loads(text).items() if not k.startswith("_")
+    }
+    if override_file is not None:
+        try:
+            extra = json.loads(Path(override_file).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"{override_file}: cannot read parameters: {exc}") from exc
+        for name, p in extra.items():
+            params.setdefault(name, {}).update(p)
+        if "interactions" in params.get("linear", {}):
+            wanted = params["linear"]["interactions"]
+            try:
+                if spec is None:
+                    check_interactions(wanted)
+                else:
+                    scalar = (*spec.numeric, *spec.ordinal, *(e.name for e in spec.engineered))
+                    resolve_interactions(wanted, scalar, tuple(spec.nominal))
+            except UserError as exc:
+                raise UserError(f"{override_file}: {exc}") from None
+    return params
+
+
+def params_for(name: str, all_params: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Parameters for one strategy; a blend also gets its members'."""
+    p = dict(all_params.get(name, {}))
+    if name == "blend":
+        p["member_params"] = {m: all_params.get(m, {}) for m in p["weights"]}
+    return p

@@ -1,0 +1,114 @@
+"""The model a server, a command or a job uses: a registry alias or version, or a bundle.
+
+One place loads models for everything above the tracking layer: the API's holder, the CLI's
+``predict``/``explain``/``drift``, the pipelines' steps and the job worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prices_predictor.core.errors import RegistryError
+from prices_predictor.core.settings import Settings
+from prices_predictor.models.price_model import PriceModel
+from prices_predictor.spec.requests import RequestSchema, request_schema
+from prices_predictor.tracking.bundle import load_bundle, reference_path
+from prices_predictor.tracking.registry import (
+    REFERENCE_FILE,
+    alias_version,
+    download_version,
+    load_price_model_dir,
+    version_info,
+)
+
+
+@dataclass
+class LoadedModel:
+    """One servable model version and what the API reports about it."""
+
+    model: PriceModel
+    name: str
+    version: str
+    alias: str
+    source: str
+    metadata: dict[str, Any]
+    loaded_at: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    )
+    reference: Path | None = None
+    schema: RequestSchema = field(init=False)  # the request models of the model's spec
+
+    def __post_init__(self) -> None:
+        self.schema = request_schema(self.model.spec)
+
+    def warm(self) -> None:
+        """First predictions allocate and JIT-free paths settle; do it before swapping in."""
+        self.model.predict_log([{}])
+        self.model.predict_log([{}] * 2)
+
+
+def load_from_registry(s: Settings, alias: str) -> LoadedModel | None:
+    """The version behind ``alias``; None when the alias does not exist."""
+    version = alias_version(s.model_name, alias)
+    if version is None:
+        return None
+    return load_version(s, version, alias)
+
+
+def load_from_bundle(path: Path) -> LoadedModel:
+    """A verified bundle directory (``export``)."""
+    model, manifest = load_bundle(path)
+    ref = reference_path(path)
+    meta = {**model.metadata, "bundle": manifest}
+    return LoadedModel(
+        model,
+        manifest["name"],
+        str(manifest["version"]),
+        "bundle",
+        str(path),
+        meta,
+        reference=ref if ref.exists() else None,
+    )
+
+
+def served_model(s: Settings, version: str | None = None) -> LoadedModel:
+    """The model the server would serve (the PP_MODEL_URI bundle, else the PP_SERVE_ALIAS
+    version of the registry), or registered ``version`` when given."""
+    if version is not None:
+        version_info(s.model_name, version)  # a clear error for an unknown version
+        return load_version(s, version)
+    if s.model_uri:
+        return load_from_bundle(Path(s.model_uri))
+    loaded = load_from_registry(s, s.serve_alias)
+    if loaded is None:
+        raise RegistryError(f"{s.model_name} has no '{s.serve_alias}' alias: train first")
+    return loaded
+
+
+def load_version(s: Settings, version: str, alias: str = "") -> LoadedModel:
+    """Registered ``version`` (downloaded once into PP_HOME/serving)."""
+    info = version_info(s.model_name, version)
+    cache = s.home / "serving" / f"{s.model_name}-v{version}"
+    if not (cache / "model").exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cache.parent))
+        download_version(s.model_name, version, tmp)
+        with contextlib.suppress(OSError):  # another process won the race: use its copy
+            tmp.rename(cache)
+    model = load_price_model_dir(cache / "model")
+    ref = cache / REFERENCE_FILE
+    source = f"models:/{s.model_name}@{alias}" if alias else f"models:/{s.model_name}/{version}"
+    return LoadedModel(
+        model,
+        s.model_name,
+        version,
+        alias or f"v{version}",
+        source,
+        {**model.metadata, "tags": info.tags},
+        reference=ref if ref.exists() else None,
+    )

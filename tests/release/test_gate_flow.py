@@ -1,0 +1,96 @@
+"""The gate and alias flow through the CLI, on the sqlite default and on a real mlflow server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import base_env, run_cli
+from tests.servers import mlflow_server
+
+pytestmark = pytest.mark.slow
+
+WEAK = {"linear": {"alpha": 3000.0}}
+GOOD = {"linear": {"alpha": 30.0}}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "server"])
+def env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_csv: Path
+) -> Iterator[dict[str, str]]:
+    tmp = tmp_path_factory.mktemp(f"gate-{request.param}")
+    weak, good = tmp / "weak.json", tmp / "good.json"
+    weak.write_text(json.dumps(WEAK))
+    good.write_text(json.dumps(GOOD))
+    e = base_env(
+        tmp / "pp", PP_DATA=str(small_csv), PP_MODEL="linear", WEAK=str(weak), GOOD=str(good)
+    )
+    if request.param == "server":
+        with mlflow_server(tmp / "mlflow") as url:
+            yield {**e, "PP_MLFLOW_TRACKING_URI": url}
+    else:
+        yield e
+
+
+def train(env: dict[str, str], params: str, *extra: str, **overrides: str) -> tuple[int, str]:
+    proc = run_cli(["train", *extra], {**env, "PP_PARAMS_FILE": env[params], **overrides})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def aliases(env: dict[str, str]) -> dict[str, list[str]]:
+    proc = run_cli(["models", "--json"], env, check=True)
+    return {r["version"]: r["aliases"] for r in json.loads(proc.stdout)}
+
+
+def versions(env: dict[str, str]) -> dict[str, dict[str, object]]:
+    proc = run_cli(["models", "--json"], env, check=True)
+    return {r["version"]: r for r in json.loads(proc.stdout)}
+
+
+def test_gate_matrix_and_rollback(env: dict[str, str]) -> None:
+    # 1. no champion yet -> promoted
+    code, out = train(env, "WEAK")
+    assert code == 0 and "PROMOTED" in out
+    assert aliases(env)["1"] == ["champion"]
+    # 2. equal to the champion -> challenger, exit 3
+    code, out = train(env, "WEAK")
+    assert code == 3 and "CHALLENGER" in out
+    assert aliases(env)["2"] == ["challenger"]
+    # 3. better -> promoted; old champion becomes previous
+    code, out = train(env, "GOOD")
+    assert code == 0 and "PROMOTED" in out
+    a = aliases(env)
+    assert a["3"] == ["champion"] and a["1"] == ["previous"]
+    # 4. worse -> challenger
+    code, _ = train(env, "WEAK")
+    assert code == 3 and aliases(env)["4"] == ["challenger"]
+    # 5. below the threshold -> rejected, no alias
+    code, out = train(env, "GOOD", PP_GATE_MAX_RMSE="0.01")
+    assert code == 3 and "REJECTED" in out
+    v = versions(env)
+    assert v["5"]["aliases"] == [] and v["5"]["verdict"] == "rejected"
+    assert v["3"]["verdict"] == "promoted" and v["3"]["metrics"]["rmse"] < v["1"]["metrics"]["rmse"]
+    # rollback: champion := previous, recorded; a second rollback has nothing left
+    proc = run_cli(["rollback"], env)
+    assert proc.returncode == 0 and "champion 3 -> 1" in proc.stdout
+    assert aliases(env)["1"] == ["champion"]
+    proc = run_cli(["rollback"], env)
+    assert proc.returncode == 2 and "no previous champion" in proc.stderr
+    # forced promotion skips the gates and records who
+    proc = run_cli(["promote", "--version", "4", "--force", "--reason", "hotfix"], env)
+    assert proc.returncode == 0 and "forced by" in proc.stdout
+    v = versions(env)
+    assert v["4"]["aliases"] == ["champion"] and v["4"]["forced_by"]
+    assert v["1"]["aliases"] == ["previous"]
+    # gated promotion of a version no better than the champion: exit 3, the champion stays
+    proc = run_cli(["deploy", "--version", "2"], env)
+    assert proc.returncode == 3 and "CHALLENGER" in proc.stdout
+    a = aliases(env)
+    assert a["4"] == ["champion"] and a["1"] == ["previous"] and a["2"] == ["challenger"]
+    # the table lists every version
+    table = run_cli(["models"], env, check=True).stdout
+    assert "champion" in table and "rejected" in table
