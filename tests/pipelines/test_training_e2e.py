@@ -58,12 +58,20 @@ c = MlflowClient()
 mv = c.get_model_version_by_alias("prices_predictor", "champion")
 run = c.get_run(mv.run_id)
 arts = [a.path for a in c.list_artifacts(mv.run_id, "plots")]
+exp = c.get_experiment_by_name("prices_predictor")
+ours = [r.info.run_id for r in c.search_runs([exp.experiment_id])]
+default = [r.info.run_id for r in c.search_runs(["0"])]
 print(json.dumps({{"version": mv.version, "tags": dict(mv.tags), "metrics": run.data.metrics,
-                   "params": run.data.params, "plots": arts}}))
+                   "params": run.data.params, "plots": arts, "run": mv.run_id,
+                   "experiment_runs": ours, "default_runs": default,
+                   "run_experiment": run.info.experiment_id, "experiment": exp.experiment_id}}))
 """,
     )
     info = json.loads(out.strip().splitlines()[-1])
     assert str(info["version"]) == "1"
+    # the run is in the configured experiment (PP_EXPERIMENT_NAME), MLflow's Default is empty
+    assert info["run_experiment"] == info["experiment"] != "0"
+    assert info["run"] in info["experiment_runs"] and info["default_runs"] == []
     m = info["metrics"]
     assert m["rmse"] <= TARGET_RMSE
     assert m["r2"] > 0.9

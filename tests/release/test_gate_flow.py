@@ -91,6 +91,30 @@ def test_gate_matrix_and_rollback(env: dict[str, str]) -> None:
     assert proc.returncode == 3 and "CHALLENGER" in proc.stdout
     a = aliases(env)
     assert a["4"] == ["champion"] and a["1"] == ["previous"] and a["2"] == ["challenger"]
+    # every run went to the configured experiment, on SQLite and on the tracking server alike
+    out = runs_per_experiment(env)
+    assert out["prices_predictor"] == 5 and out["Default"] == 0
     # the table lists every version
     table = run_cli(["models"], env, check=True).stdout
     assert "champion" in table and "rejected" in table
+
+
+def runs_per_experiment(env: dict[str, str]) -> dict[str, int]:
+    """Runs per experiment, read with MLflow's own client from another process."""
+    import subprocess
+    import sys
+
+    uri = env.get("PP_MLFLOW_TRACKING_URI") or f"sqlite:///{env['PP_HOME']}/mlflow.db"
+    code = (
+        "import json, mlflow\n"
+        "from mlflow import MlflowClient\n"
+        f"mlflow.set_tracking_uri({uri!r})\n"
+        "c = MlflowClient()\n"
+        "print(json.dumps({e.name: len(c.search_runs([e.experiment_id]))"
+        " for e in c.search_experiments()}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))

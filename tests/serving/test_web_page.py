@@ -35,7 +35,26 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             external: list[str] = []
             page.on("request", lambda r: None if r.url.startswith(url) else external.append(r.url))
-            page.goto(url + "/", timeout=30_000)
+            # no outside network: anything not served by the app fails, as offline
+            page.route(
+                "**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort()
+            )
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+            response = page.goto(url + "/", timeout=30_000)
+            assert response is not None
+            headers = response.headers
+            assert "script-src 'self'" in headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in headers["content-security-policy"]
+            assert headers["x-content-type-options"] == "nosniff"
+            assert (
+                headers["referrer-policy"] == "no-referrer" and headers["x-frame-options"] == "DENY"
+            )
             page.wait_for_selector("body[data-ready=true]", timeout=30_000)
             page.fill("#f-gr_liv_area", "2200")
             page.fill("#f-overall_qual", "8")
@@ -75,7 +94,14 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             assert "rmse" in page.locator("#card-metrics").inner_text()
             assert "PID // 1000" in page.locator("#card-meta").inner_text()
             page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
+            # the API docs render from the package, offline, under the same policy
+            page.goto(url + "/docs", timeout=30_000)
+            expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+                "prices-predictor", timeout=30_000
+            )
+            expect(page.locator(".swagger-ui")).to_contain_text("/v1/predict", timeout=10_000)
             assert external == []  # everything is served by the app: works offline
+            assert violations == []  # the page and the docs work under their policies
         finally:
             browser.close()
     assert (tmp_path / "estimate.png").stat().st_size > 10_000

@@ -16,6 +16,7 @@ from prices_predictor.serving.middleware import ObservabilityMiddleware
 from prices_predictor.serving.routers import (
     ab,
     admin,
+    docs,
     explain,
     health,
     metrics,
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Housing price predictions with ranges, explanations and monitoring.",
         lifespan=lifespan,
         default_response_class=ORJSONResponse,
+        docs_url=None,  # served from the package by routers.docs (no CDN)
+        redoc_url=None,
     )
     m = Metrics()
     holder = ModelHolder(s)
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(r)
     web.mount_static(app)
+    docs.install(app)
     single = next(r for r in predict.router.routes if getattr(r, "path", "") == fastpath.PATH)
     app.add_middleware(fastpath.SinglePredictPath, service=app.state.service, route=single)
     app.add_middleware(ObservabilityMiddleware, metrics=m, max_body_bytes=s.max_body_bytes)

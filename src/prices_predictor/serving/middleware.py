@@ -14,6 +14,19 @@ from prices_predictor.serving.metrics import Metrics
 log = logging.getLogger("prices_predictor.serving.access")
 MAX_CACHED_SERIES = 1000
 
+# The page and /docs use no external resource and no inline script: a strict policy fits.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_COMMON = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+SECURITY_HEADERS = [*_COMMON, (b"content-security-policy", _CSP.encode())]
+
 
 def new_request_id() -> str:
     """32 random hex digits, like ``uuid4().hex``.
@@ -75,7 +88,7 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), rid_header]
+                message["headers"] = [*message.get("headers", ()), rid_header, *SECURITY_HEADERS]
             await send(message)
 
         # with a valid Content-Length the server never hands over more body than it announced
@@ -129,7 +142,7 @@ async def _too_large(send: Send, rid: str, limit: int) -> None:
         + str(limit).encode()
         + b' bytes"}]}'
     )
-    await send_json(send, 413, body, [(b"x-request-id", rid.encode())])
+    await send_json(send, 413, body, [(b"x-request-id", rid.encode()), *SECURITY_HEADERS])
 
 
 async def send_json(

@@ -11,7 +11,8 @@ from prices_predictor.core.settings import Settings
 
 
 def configure(settings: Settings) -> str:
-    """Set tracking/registry URIs and the experiment; returns the experiment id."""
+    """Set tracking/registry URIs and make the configured experiment the active one (runs are
+    logged there, never in MLflow's Default); returns its id."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(settings.mlflow_timeout_s)))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
@@ -30,11 +31,14 @@ def configure(settings: Settings) -> str:
         exp = mlflow.get_experiment_by_name(settings.experiment_name)
         if exp is None:
             local = not uri.startswith(("http://", "https://"))
-            return mlflow.create_experiment(
+            exp_id = mlflow.create_experiment(
                 settings.experiment_name,
                 artifact_location=settings.artifact_root if local else None,
             )
-        return str(exp.experiment_id)
+        else:
+            exp_id = str(exp.experiment_id)
+        mlflow.set_experiment(experiment_id=exp_id)
+        return exp_id
     except Exception as exc:
         raise RegistryError(f"MLflow at {uri}: {str(exc).splitlines()[0]}") from exc
 
