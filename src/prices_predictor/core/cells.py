@@ -62,3 +62,37 @@ def _year_fraction(d: dt.date) -> float:
     start = dt.date(d.year, 1, 1).toordinal()
     days = dt.date(d.year + 1, 1, 1).toordinal() - start
     return d.year + (d.toordinal() - start) / days
+
+
+def numeric(values: Any, n: int) -> np.ndarray:
+    """A column as a fresh float64 array; NaN where absent or not a number."""
+    if values is None:
+        return np.full(n, np.nan)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values.astype(np.float64)
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+
+
+def dates(values: Any, n: int) -> np.ndarray:
+    """A date column as decimal years (numbers are taken as decimal years already)."""
+    if values is None:
+        return np.full(n, np.nan)
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiub":
+        return arr.astype(np.float64)
+    ts = pd.to_datetime(pd.Series(arr), errors="coerce", format="mixed")
+    if arr.dtype.kind == "O":  # numbers among text: decimal years as they are
+        nums = pd.to_numeric(pd.Series(arr), errors="coerce")
+        ts = ts.where(nums.isna())
+    year = ts.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
+    start = pd.to_datetime(ts.dt.year.astype("Int64").astype(str) + "-01-01", errors="coerce")
+    days = np.where(ts.dt.is_leap_year.fillna(False).to_numpy(dtype=bool), 366.0, 365.0)
+    frac = (ts - start).dt.days.to_numpy(dtype=np.float64, na_value=np.nan) / days
+    out = year + frac
+    if arr.dtype.kind == "O":
+        nums_arr = nums.to_numpy(dtype=np.float64, na_value=np.nan)
+        out = np.where(np.isfinite(nums_arr), nums_arr, out)
+    return out

@@ -8,13 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prices_predictor.core.table import Table
 from prices_predictor.features.engineered import Compiled
 from prices_predictor.features.plan import BY_GROUP, MEDIAN, ZERO, GroupFill, Plan
 from prices_predictor.features.values import Distinct, dates, numeric
 
 
 def columns_of(rows: Any, n: int, known: frozenset[str]) -> dict[str, Any]:
-    """The ``known`` columns of a DataFrame or a list of dicts (absent ones left out)."""
+    """The ``known`` columns of a DataFrame, a Table or a list of dicts (absent ones left out)."""
+    if isinstance(rows, Table):
+        return {c: v for c, v in rows.columns.items() if c in known}
     if isinstance(rows, pd.DataFrame):
         return {
             c: col.array if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()

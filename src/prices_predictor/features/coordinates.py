@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prices_predictor.core.table import Table
 from prices_predictor.features.values import numeric, to_float
 
 EARTH_KM = 6371.0088
@@ -77,7 +78,7 @@ class CoordinateEffect:
 
     def effect(self, rows: Any) -> np.ndarray:
         """The effect for raw rows (a DataFrame or a list of dicts keyed by column name)."""
-        if not isinstance(rows, pd.DataFrame) and len(rows) == 1:
+        if not isinstance(rows, pd.DataFrame | Table) and len(rows) == 1:
             row = rows[0]
             one = np.array([to_float(row.get(self.spec.latitude))])
             return self._effects(one, np.array([to_float(row.get(self.spec.longitude))]))
@@ -141,9 +142,9 @@ class CoordinateEffect:
 def _coords(rows: Any, spec: CoordinateSpec, n: int) -> tuple[np.ndarray, np.ndarray]:
     lat: Any
     lon: Any
-    if isinstance(rows, pd.DataFrame):
-        lat = rows[spec.latitude].to_numpy() if spec.latitude in rows.columns else None
-        lon = rows[spec.longitude].to_numpy() if spec.longitude in rows.columns else None
+    if isinstance(rows, pd.DataFrame | Table):
+        lat = np.asarray(rows[spec.latitude]) if spec.latitude in rows else None
+        lon = np.asarray(rows[spec.longitude]) if spec.longitude in rows else None
     else:
         lat = [r.get(spec.latitude) for r in rows]
         lon = [r.get(spec.longitude) for r in rows]

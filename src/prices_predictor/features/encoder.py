@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prices_predictor.core.table import Table
 from prices_predictor.features import columns as vector
 from prices_predictor.features import rows as scalar
 from prices_predictor.features.engineered import compile_engineered
@@ -29,7 +30,7 @@ from prices_predictor.spec.model import DataSpec, MedianBy
 # with the vectorised path: docs/performance.md).
 SCALAR_N = 80
 
-Rows = pd.DataFrame | Sequence[Mapping[str, Any]]
+Rows = pd.DataFrame | Table | Sequence[Mapping[str, Any]]
 
 
 @dataclass
@@ -142,7 +143,7 @@ class FeatureEncoder:
             raise ValueError(
                 f"out must be a column-major float64 array of shape {(n, self.n_features)}"
             )
-        if n <= SCALAR_N and not isinstance(rows, pd.DataFrame):
+        if n <= SCALAR_N and not isinstance(rows, pd.DataFrame | Table):
             X = np.array(
                 [scalar.encode_row(self._plan, self._engineered, r) for r in rows],
                 dtype=np.float64,

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prices_predictor.core.table import Table
+
 NO_BLOCK = -1
 
 
@@ -82,10 +84,10 @@ class LocationEffect:
     def effect(self, rows: Any) -> np.ndarray:
         """The effect for raw rows (a DataFrame or a list of dicts keyed by column name)."""
         col = self.spec.column
-        if isinstance(rows, pd.DataFrame):
-            if col not in rows.columns:
+        if isinstance(rows, pd.DataFrame | Table):
+            if col not in rows:
                 return np.zeros(len(rows))
-            return self._lookup.many(block_ids(rows[col], self.spec.divisor))
+            return self._lookup.many(block_ids(pd.Series(rows[col]), self.spec.divisor))
         if len(rows) == 1:
             return np.array([self.effect_of(rows[0].get(col))])
         return self._lookup.many(block_ids([r.get(col) for r in rows], self.spec.divisor))

@@ -9,46 +9,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prices_predictor.core.cells import NONE, NUMBER_TYPES, cat_value, decimal_year, to_float
+from prices_predictor.core.cells import (
+    NONE,
+    NUMBER_TYPES,
+    cat_value,
+    dates,
+    decimal_year,
+    numeric,
+    to_float,
+)
 
 IDENTITY_MIN_ROWS = 1000  # see ``factorize``
 IDENTITY_MAX_DISTINCT = 256
 __all__ = ["NONE", "NUMBER_TYPES", "Distinct", "cat_value", "dates", "decimal_year", "numeric"]
 __all__ += ["factorize", "to_float"]
-
-
-def numeric(values: Any, n: int) -> np.ndarray:
-    """A column as a fresh float64 array; NaN where absent or not a number."""
-    if values is None:
-        return np.full(n, np.nan)
-    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
-        return values.astype(np.float64)
-    try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
-
-
-def dates(values: Any, n: int) -> np.ndarray:
-    """A date column as decimal years (numbers are taken as decimal years already)."""
-    if values is None:
-        return np.full(n, np.nan)
-    arr = np.asarray(values)
-    if arr.dtype.kind in "fiub":
-        return arr.astype(np.float64)
-    ts = pd.to_datetime(pd.Series(arr), errors="coerce", format="mixed")
-    if arr.dtype.kind == "O":  # numbers among text: decimal years as they are
-        nums = pd.to_numeric(pd.Series(arr), errors="coerce")
-        ts = ts.where(nums.isna())
-    year = ts.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
-    start = pd.to_datetime(ts.dt.year.astype("Int64").astype(str) + "-01-01", errors="coerce")
-    days = np.where(ts.dt.is_leap_year.fillna(False).to_numpy(dtype=bool), 366.0, 365.0)
-    frac = (ts - start).dt.days.to_numpy(dtype=np.float64, na_value=np.nan) / days
-    out = year + frac
-    if arr.dtype.kind == "O":
-        nums_arr = nums.to_numpy(dtype=np.float64, na_value=np.nan)
-        out = np.where(np.isfinite(nums_arr), nums_arr, out)
-    return out
 
 
 @dataclass

@@ -20,8 +20,10 @@ from prices_predictor.serving.routers import (
     explain,
     health,
     metrics,
+    mlflow,
     monitoring,
     predict,
+    v2,
     web,
 )
 from prices_predictor.serving.service import PredictionService
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for r in (
         health.router,
         predict.router,
+        mlflow.router,
+        v2.router,
         explain.router,
         monitoring.router,
         ab.router,

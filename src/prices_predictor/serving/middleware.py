@@ -129,6 +129,8 @@ class ObservabilityMiddleware:
         }
         if "payload" in st:
             extra["payload"] = st["payload"]
+        if "ignored_columns" in st:
+            extra["ignored_columns"] = st["ignored_columns"]
         log.info("request", extra=extra)
 
 

@@ -1,7 +1,9 @@
 """Prediction log: every prediction stored through SQLAlchemy, written off the request path.
 
 Rows go into an in-memory queue when the response is built and a writer thread flushes them in
-batches; ``close()`` drains the queue, so a graceful shutdown loses nothing acknowledged.
+batches; ``close()`` drains the queue, so a graceful shutdown loses nothing acknowledged. A
+columnar batch request is one record (``prediction_batches``: its inputs and prices as one
+Arrow stream), so logging 10,000 houses costs one insert, not 10,000; readers expand it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,23 @@ predictions = sa.Table(
 )
 # rows logged before the column existed were Ames models (see ``read_recent``)
 ADDED_COLUMNS = {"spec_hash": "VARCHAR(16)"}
+
+prediction_batches = sa.Table(
+    "prediction_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(64), index=True, nullable=False),
+    sa.Column("ts", sa.DateTime(timezone=True), index=True, nullable=False),
+    sa.Column("model_name", sa.String(128), nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("variant", sa.String(32), nullable=False),
+    sa.Column("client_id", sa.String(128)),
+    sa.Column("spec_hash", sa.String(16), index=True),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("rows", sa.LargeBinary, nullable=False),  # Arrow IPC stream: inputs + prices
+)
+PRICE_FIELDS = ("price", "price_low", "price_high")
 
 
 def _json(value: Any) -> str:
@@ -153,6 +172,14 @@ class PredictionLog:
             r.setdefault("ts", now)
         self._q.extend(rows)  # deque.extend is atomic under the GIL
 
+    def add_batch(self, meta: dict[str, Any], columns: dict[str, Any], prices: Any) -> None:
+        """One columnar batch: ``columns`` (name -> array) and ``prices`` (price, low, high
+        arrays), encoded in the writer thread."""
+        record = {**meta, "ts": dt.datetime.now(dt.UTC), "_columns": columns, "_prices": prices}
+        with self._count_lock:
+            self.enqueued += 1
+        self._q.append(record)
+
     def _run(self) -> None:
         while True:
             if self.retention_days is not None and time.monotonic() >= self._next_prune:
@@ -184,15 +211,19 @@ class PredictionLog:
                 buf.append(self._q.popleft())
             self._write(buf)
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, items: list[dict[str, Any]]) -> None:
+        rows = [r for r in items if "_columns" not in r]
+        batches = [encode_batch(r) for r in items if "_columns" in r]
         for attempt in range(3):
             try:
                 with self.engine.begin() as conn:
-                    if self._sqlite:
+                    if rows and self._sqlite:
                         conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(r) for r in rows])
-                    else:
+                    elif rows:
                         conn.execute(predictions.insert(), rows)
-                self.written += len(rows)
+                    if batches:
+                        conn.execute(prediction_batches.insert(), batches)
+                self.written += len(items)
                 return
             except Exception:  # retried; then counted and logged, never raised into requests
                 if attempt == 2:
@@ -211,6 +242,43 @@ class PredictionLog:
         self.engine.dispose()
 
 
+def encode_batch(record: dict[str, Any]) -> dict[str, Any]:
+    """A batch record as a ``prediction_batches`` row: inputs and prices as one Arrow stream."""
+    import pyarrow as pa  # lazy: pyarrow only when a batch is logged
+
+    columns = {
+        **record.pop("_columns"),
+        **dict(zip(PRICE_FIELDS, record.pop("_prices"), strict=True)),
+    }
+    arrays = {c: pa.array(_plain(v), from_pandas=True) for c, v in columns.items()}
+    table = pa.table(arrays)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return {**record, "n_rows": table.num_rows, "rows": sink.getvalue().to_pybytes()}
+
+
+def _plain(values: Any) -> Any:
+    """Categoricals as their values (mixed-type levels as text)."""
+    if hasattr(values, "categories"):
+        return [None if v is None or v != v else str(v) for v in values.astype(object)]
+    return values
+
+
+def decode_batch(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A ``prediction_batches`` row back into one prediction row per house."""
+    import pyarrow as pa  # lazy: pyarrow only when a batch is read
+
+    records = pa.ipc.open_stream(row["rows"]).read_all().to_pylist()
+    meta = {k: v for k, v in row.items() if k not in ("rows", "n_rows", "id")}
+    out = []
+    for i, rec in enumerate(records):
+        prices = {k: rec.pop(k) for k in PRICE_FIELDS}
+        features = {k: v for k, v in rec.items() if v is not None}
+        out.append({**meta, "row": i, "shadow": False, "features": features, **prices})
+    return out
+
+
 def read_recent(
     engine: sa.Engine,
     last: int | None = None,
@@ -218,8 +286,37 @@ def read_recent(
     spec_hash: str | None = None,
     legacy_hash: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Non-shadow predictions, newest first; with ``spec_hash`` only those read with that
-    spec (rows from before the column existed count as ``legacy_hash``)."""
+    """Non-shadow predictions, newest first, batch records expanded; with ``spec_hash`` only
+    those read with that spec (rows from before the column existed count as ``legacy_hash``)."""
+    rows = _read_rows(engine, last, since, spec_hash, legacy_hash)
+    b = prediction_batches
+    q = sa.select(b)
+    if since is not None:
+        q = q.where(b.c.ts >= since)
+    if spec_hash is not None:
+        q = q.where(b.c.spec_hash == spec_hash)
+    q = q.order_by(b.c.id.desc())
+    batches, seen = [], 0
+    with engine.connect() as conn:
+        for r in conn.execute(q):  # newest first, only as many as the window needs
+            batches.append(dict(r._mapping))
+            seen += r.n_rows
+            if last is not None and seen >= last:
+                break
+    if not batches:
+        return rows
+    expanded = [r for batch in batches for r in reversed(decode_batch(batch))]
+    merged = sorted([*rows, *expanded], key=lambda r: r["ts"], reverse=True)
+    return merged[:last] if last is not None else merged
+
+
+def _read_rows(
+    engine: sa.Engine,
+    last: int | None,
+    since: dt.datetime | None,
+    spec_hash: str | None,
+    legacy_hash: str | None,
+) -> list[dict[str, Any]]:
     q = sa.select(predictions).where(predictions.c.shadow.is_(False))
     if spec_hash is not None:
         same = predictions.c.spec_hash == spec_hash

@@ -1,12 +1,10 @@
-"""Single, batch and MLflow-compatible predictions."""
+"""Single and batch predictions (``/v1``: strict request models, per-house notes)."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse
@@ -108,7 +106,7 @@ async def predict_batch(request: Request, service: ServiceDep, rid: RequestIdDep
     variant = service.choose(client)
     m = service.model(variant)
     houses = parse_batch(m, await request.body())
-    _check_rows(len(houses), service.settings.max_batch_rows, "houses")
+    check_rows(len(houses), service.settings.max_batch_rows, "houses")
     rows = [m.schema.to_row(h) for h in houses]
     scored = await _score(service, m, rows, variant)
     _annotate(_state(request), m.version, rows, service.settings.log_payloads)
@@ -141,29 +139,6 @@ async def predict_batch(request: Request, service: ServiceDep, rid: RequestIdDep
     return ORJSONResponse(body_out, headers={"X-Model-Version": m.version})
 
 
-@router.post("/invocations", responses=ERRORS)
-async def invocations(request: Request, service: ServiceDep, rid: RequestIdDep) -> ORJSONResponse:
-    """MLflow scoring protocol: dataframe_split, dataframe_records, instances or inputs."""
-    t0 = time.perf_counter()
-    payload = _loads(await request.body())
-    records = _mlflow_records(payload)
-    _check_rows(len(records), service.settings.max_batch_rows, "inputs")
-    m = service.model(CHAMPION)
-    rows = []
-    for i, rec in enumerate(records):
-        try:
-            rows.append(m.schema.to_row(m.schema.record(rec)))
-        except ValidationError as exc:
-            raise InputError.from_validation(exc, prefix=f"inputs.{i}") from None
-    scored = await _score(service, m, rows, CHAMPION)
-    _annotate(_state(request), m.version, rows, service.settings.log_payloads)
-    service.log_predictions(m, CHAMPION, rid, rows, scored, (time.perf_counter() - t0) * 1000)
-    return ORJSONResponse(
-        {"predictions": [round(float(p), 2) for p in scored.price]},
-        headers={"X-Model-Version": m.version},
-    )
-
-
 def parse_batch(m: LoadedModel, raw: bytes) -> list[Any]:
     """The houses of a batch body, validated by the model's request schema."""
     try:
@@ -172,19 +147,6 @@ def parse_batch(m: LoadedModel, raw: bytes) -> list[Any]:
         raise InputError.from_validation(exc) from None
     houses: list[Any] = batch.houses  # type: ignore[attr-defined]
     return houses
-
-
-def _loads(raw: bytes) -> Any:
-    """orjson (3x faster on 100 houses); the standard parser for what it refuses, e.g. the
-    NaN that MLflow clients send for missing values (then rejected per field, by name)."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise InputError("body", "json", f"invalid JSON: {exc}") from None
 
 
 def client_id(request: Request) -> str | None:
@@ -197,46 +159,7 @@ def sticky_id(header: str | None, cookie: str | None) -> str | None:
     return cid[:128] if cid else None
 
 
-def _mlflow_records(payload: Any) -> list[dict[str, Any]]:
-    if not isinstance(payload, dict):
-        raise InputError("body", "mlflow_format", "expected a JSON object")
-    keys = [
-        k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload
-    ]
-    if len(keys) != 1:
-        raise InputError(
-            "body",
-            "mlflow_format",
-            "give exactly one of dataframe_split, dataframe_records, instances, inputs",
-        )
-    key, data = keys[0], payload[keys[0]]
-    if key == "dataframe_split":
-        if not isinstance(data, dict) or "columns" not in data or "data" not in data:
-            raise InputError(key, "mlflow_format", "needs 'columns' and 'data'")
-        cols = data["columns"]
-        if not isinstance(data["data"], list) or not all(
-            isinstance(r, list) and len(r) == len(cols) for r in data["data"]
-        ):
-            raise InputError(
-                f"{key}.data", "mlflow_format", "rows must be lists as long as columns"
-            )
-        return [dict(zip(cols, r, strict=True)) for r in data["data"]]
-    if isinstance(data, dict):
-        if all(isinstance(v, list) for v in data.values()):  # columnar "inputs"
-            n = {len(v) for v in data.values()}
-            if len(n) != 1:
-                raise InputError(key, "mlflow_format", "columns must have equal lengths")
-            cols = list(data)
-            return [dict(zip(cols, vals, strict=True)) for vals in zip(*data.values(), strict=True)]
-        data = [data]
-    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise InputError(key, "mlflow_format", "expected a list of records (objects)")
-    if not data:
-        raise InputError(key, "min_items", "at least one row is required")
-    return data
-
-
-def _check_rows(n: int, limit: int, field: str) -> None:
+def check_rows(n: int, limit: int, field: str) -> None:
     if n > limit:
         raise InputError(field, "max_items", f"at most {limit} rows per request, got {n}")
     if n == 0:
@@ -252,6 +175,13 @@ async def _score(service: Any, m: Any, rows: list[dict[str, Any]], variant: str)
 def _state(request: Request) -> dict[str, Any]:
     state: dict[str, Any] = request.scope.setdefault("state", {})
     return state
+
+
+def _annotate_table(state: dict[str, Any], version: str, n_rows: int, ignored: list[str]) -> None:
+    """What the access log reports about a columnar request (``middleware``)."""
+    state["model_version"], state["n_rows"] = version, n_rows
+    if ignored:
+        state["ignored_columns"] = ignored[:50]
 
 
 def _annotate(
