@@ -9,7 +9,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export ZENML_ANALYTICS_OPT_IN := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run train serve test test-fast lint bench stack stack-down clean docs
+.PHONY: install run train serve test test-slow test-fast lint bench stack stack-down clean docs audit
 
 install: $(STAMP)
 
@@ -32,7 +32,11 @@ serve: install
 	$(BIN)/prices-predictor serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not long"
+
+# the long drills (5-minute soak); .ci/run runs them after `make test`
+test-slow: install
+	$(BIN)/python -m pytest -m long --no-cov
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not e2e" --no-cov -q
@@ -45,6 +49,14 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# supply chain: PyPI's advisory data for every pinned dependency. Not a CI gate (a new
+# advisory must not turn an unrelated change red). --strict: a package that could not be
+# checked is a failure, not a pass. Accepted findings: audit-ignore.txt, each with its reason.
+AUDIT_IGNORE := $(shell sed -n 's/^\([A-Za-z0-9][A-Za-z0-9-]*\).*/--ignore-vuln \1/p' audit-ignore.txt)
+audit: install
+	$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --strict \
+		--progress-spinner off $(AUDIT_IGNORE)
 
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

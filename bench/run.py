@@ -1,19 +1,19 @@
 """Benchmarks, each a ratio against a peer measured in the same run on the same machine.
 
-1. In-process: one-row p50 of our row path vs MLflow's pyfunc on the same model; rows/s.
-2. HTTP: our server vs ``mlflow models serve --env-manager local`` on the same registered
-   model, and a bare FastAPI endpoint (same body, same schema, constant answer) as the ceiling;
-   driven by ``wrk`` at concurrency 1, 8, 32 with one row and 100 rows.
-3. Cold start to /ready from a bundle.
+1. In-process: one-row p50 of our row path vs MLflow's pyfunc on the same model; rows/s;
+   the prediction journal's cost per request; live drift.
+2. Scoring: our kernel vs the libraries' own paths and a tree compiler (``bench/kernels.py``).
+3. HTTP, driven by ``wrk``: one house on ``/v1/predict`` (ours), ``/invocations`` (``mlflow
+   models serve --env-manager local`` on the same model) and a bare FastAPI endpoint (same
+   body, constant answer: the ceiling) at concurrency 1, 8, 32; then 100-, 1,000- and
+   10,000-house requests in every body type each server reads, at concurrency 1 and 8.
+4. Cold start to readiness from a bundle.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -24,62 +24,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from ops.procs import free_port, stop_process, wait_http
+
+from bench import kernels, wrk
+from bench.bodies import BOTH, JSON, Body, mlflow_bodies, v2_body
+from bench.report import write_report
+from bench.servers import commands, first_start, serving
 
 ROOT = Path.cwd()
-BIN = Path(sys.executable).parent
-DURATION_S = int(os.environ.get("PP_BENCH_DURATION_S", "6"))
-CONCURRENCY = (1, 8, 32)
-SETTLE_S = 3.0
-COLD_POLL_S = 0.02  # cold starts are measured by polling readiness this often
-
-
-def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def wrk(url: str, body: str, conns: int, tmp: Path) -> dict[str, float]:
-    script = post_script(tmp, body)
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            str(min(conns, 2)),
-            "-c",
-            str(conns),
-            "-d",
-            f"{DURATION_S}s",
-            "--latency",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=DURATION_S + 60,
-    ).stdout
-
-    def unit(v: str, u: str) -> float:
-        return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[u]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    lat = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out))
-    pct = {k: unit(*re.match(r"([\d.]+)(\w+)", v).groups()) for k, v in lat.items()}  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    n_err = int(non2xx.group(1)) if non2xx else 0
-    if errs:
-        n_err += sum(int(x) for x in errs.groups())
-    return {
-        "rps": rps,
-        "p50_ms": pct.get("50", float("nan")),
-        "p99_ms": pct.get("99", float("nan")),
-        "errors": n_err,
-    }
+MODEL = "prices_predictor"
+ONE_ROW_CONCURRENCY = (1, 8, 32)
+BATCH_CONCURRENCY = (1, 8)
+HOUSES = (100, 1_000, 10_000)
 
 
 def ensure_model(home: Path) -> dict[str, str]:
@@ -147,7 +102,36 @@ def in_process(bundle: Path, rows: pd.DataFrame) -> dict[str, Any]:
     from prices_predictor.models.explain import explain
 
     out["explain_p50_ms"] = p50(lambda i: explain(model, [recs[i % len(recs)]]), 300)
+    out.update(journal_cost(recs))
     out.update(live_drift(bundle, recs))
+    return out
+
+
+def journal_cost(recs: list[dict[str, Any]]) -> dict[str, float]:
+    """What the durable prediction log adds to a one-house request: its row serialized and
+    appended as one journal record (without and with fdatasync), on this machine's disk."""
+    import orjson
+
+    from prices_predictor.store.journal import ROWS, Journal
+
+    def row(i: int) -> bytes:
+        r = {"request_id": f"bench-{i}", "row": 0, "model_name": "prices_predictor"}
+        r.update(model_version="1", variant="champion", shadow=False, client_id=None)
+        r.update(features=recs[i % len(recs)], price=181000.0, price_low=160000.0)
+        r.update(price_high=205000.0, latency_ms=0.3, spec_hash="0" * 16)
+        return orjson.dumps([r])
+
+    out = {}
+    for fsync, n in ((False, 20_000), (True, 500)):
+        with tempfile.TemporaryDirectory() as tmp:
+            journal = Journal(Path(tmp), 1 << 30, fsync=fsync)
+            ts = []
+            for i in range(n):
+                t = time.perf_counter()
+                journal.append(ROWS, 1, row(i))
+                ts.append(time.perf_counter() - t)
+            journal.close()
+        out[f"journal_append_us{'_fsync' if fsync else ''}"] = float(np.median(ts) * 1e6)
     return out
 
 
@@ -156,13 +140,13 @@ def live_drift(bundle: Path, recs: list[dict[str, Any]]) -> dict[str, float]:
     from prices_predictor.core.settings import Settings
     from prices_predictor.monitoring.live import live_check
     from prices_predictor.spec.io import from_dict, preset
-    from prices_predictor.store.predictions import PredictionLog
+    from prices_predictor.store.predlog import PredictionLog
 
     meta = json.loads((bundle / "metadata.json").read_text())
     spec = from_dict(meta["spec"]) if "spec" in meta else preset("ames")
     with tempfile.TemporaryDirectory() as tmp:
         s = Settings(home=Path(tmp), drift_last=10_000)
-        log = PredictionLog(s.prediction_db)
+        log = PredictionLog(s.prediction_db, s.journal_dir)
         log.add(
             [
                 {
@@ -191,189 +175,52 @@ def live_drift(bundle: Path, recs: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def http(env: dict[str, str], home: Path, rows: pd.DataFrame, tmp: Path) -> dict[str, Any]:
-    one = json.loads(rows.head(1).to_json(orient="records"))[0]
-    one = {k: v for k, v in one.items() if v is not None}
-    hundred = json.loads(rows.head(100).to_json(orient="records"))
-    ours_env = {
-        **env,
-        "PP_MODEL_URI": str(home / "bundle"),
-        "PP_LOG_LEVEL": "WARNING",
-        # a fresh prediction log per run: numbers must not depend on how often bench ran
-        "PP_PREDICTION_DB_URL": f"sqlite:///{tmp / 'predictions.db'}",
-    }
-    servers = {
-        "ours": (
-            [sys.executable, "-m", "prices_predictor.cli", "serve", "--port", "{port}"],
-            ours_env,
-            "/ready",
-        ),
-        "mlflow": (
-            [
-                str(BIN / "mlflow"),
-                "models",
-                "serve",
-                "-m",
-                str(home / "bundle" / "model"),
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                "{port}",
-            ],
-            {**env, "PATH": f"{BIN}:{os.environ['PATH']}"},
-            "/ping",
-        ),
-        "bare": (
-            [
-                str(BIN / "uvicorn"),
-                "bench.bare_app:app",
-                "--port",
-                "{port}",
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env,
-            "/docs",
-        ),
-    }
-    bodies = {
-        ("ours", 1): ("/v1/predict", json.dumps(one)),
-        ("ours", 100): ("/invocations", json.dumps({"dataframe_records": hundred})),
-        ("mlflow", 1): ("/invocations", json.dumps({"dataframe_records": [one]})),
-        ("mlflow", 100): ("/invocations", json.dumps({"dataframe_records": hundred})),
-        ("bare", 1): ("/v1/predict", json.dumps(one)),
-    }
-    results: dict[str, Any] = {}
-    # The scoring kernel is compiled once per machine into PP_HOME's numba cache; a start
-    # with an empty cache shows what the very first start costs.
-    first = {**ours_env, "PP_KERNEL_CACHE_DIR": str(tmp / "empty-kernel-cache")}
-    port = free_port()
-    proc = start(
-        [c.replace("{port}", str(port)) for c in servers["ours"][0]], first, tmp / "first.log"
-    )
-    try:
-        results["ours_first_start_s"] = wait_http(
-            f"http://127.0.0.1:{port}/ready", 120, proc, poll_s=COLD_POLL_S
-        )
-    finally:
-        stop_process(proc, 30)
-    # every later start finds the kernel in PP_HOME's cache, filled as the Docker image does
-    subprocess.run(
-        [sys.executable, "-m", "prices_predictor.models.scoring.kernel"], env=ours_env, check=True
-    )
-    for name, (cmd, senv, ready) in servers.items():
-        port = free_port()
-        proc = start([c.replace("{port}", str(port)) for c in cmd], senv, tmp / f"{name}.log")
-        try:
-            startup = wait_http(f"http://127.0.0.1:{port}{ready}", 120, proc, poll_s=COLD_POLL_S)
+    """Every server, one at a time: its cold start, then each of its cells under wrk."""
+    results: dict[str, Any] = {"ours_first_start_s": first_start(home, env, tmp)}
+    for name, (cmd, senv, ready) in commands(home, env, tmp).items():
+        with serving(cmd, senv, ready, tmp / f"{name}.log") as (url, startup):
             results[f"{name}_cold_start_s"] = startup
-            time.sleep(SETTLE_S)  # ours opens the explainer in the background once ready
-            for n_rows in (1, 100):
-                if (name, n_rows) not in bodies:
-                    continue
-                path, body = bodies[(name, n_rows)]
-                url = f"http://127.0.0.1:{port}{path}"
-                subprocess.run(
-                    ["wrk", "-t1", "-c1", "-d1s", "-s", str(post_script(tmp, body)), url],
-                    capture_output=True,
-                    timeout=60,
-                )  # warm-up
-                for c in CONCURRENCY:
-                    results[f"{name}/{n_rows}/{c}"] = wrk(url, body, c, tmp)
-                    print(
-                        f"bench: {name} rows={n_rows} c={c}: {results[f'{name}/{n_rows}/{c}']}",
-                        flush=True,
-                    )
-        finally:
-            stop_process(proc, 30)
+            for key, (path, ctype, body), concurrency in cells(name, url, rows):
+                wrk.warm_up(f"{url}{path}", body, ctype, tmp)
+                for c in concurrency:
+                    results[f"{key}/{c}"] = r = wrk.run(f"{url}{path}", body, ctype, c, tmp)
+                    print(f"bench: {key} c={c}: {r}", flush=True)
     return results
 
 
-def post_script(tmp: Path, body: str) -> Path:
-    """A wrk Lua script that POSTs ``body`` as JSON."""
-    (tmp / "body.json").write_text(body)
-    p = tmp / "post.lua"
-    p.write_text(
-        f'local f = io.open("{tmp / "body.json"}", "r")\nwrk.method = "POST"\n'
-        'wrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n'
-    )
-    return p
+def cells(name: str, url: str, rows: pd.DataFrame) -> list[tuple[str, Body, tuple[int, ...]]]:
+    """(key ``server/kind/houses``, body, concurrencies) for one server."""
+    one = rows.head(1)
+    single = json.dumps({k: v for k, v in _records(one)[0].items() if v is not None}).encode()
+    out: list[tuple[str, Body, tuple[int, ...]]] = []
+    if name in ("ours", "bare"):
+        out.append((f"{name}/single/1", ("/v1/predict", JSON, single), ONE_ROW_CONCURRENCY))
+    if name == "mlflow":
+        body = mlflow_bodies(one)["records"]
+        out.append(("mlflow/single/1", body, ONE_ROW_CONCURRENCY))
+    if name == "bare":
+        return out
+    datatypes = _v2_datatypes(url) if name == "ours" else {}
+    for n in HOUSES:
+        houses = rows.sample(n, replace=n > len(rows), random_state=0).reset_index(drop=True)
+        bodies = mlflow_bodies(houses)
+        kinds = [*bodies] if name == "ours" else [*BOTH, "parquet"]
+        for kind in kinds:
+            out.append((f"{name}/{kind}/{n}", bodies[kind], BATCH_CONCURRENCY))
+        if name == "ours":
+            out.append((f"ours/v2/{n}", v2_body(houses, MODEL, datatypes), BATCH_CONCURRENCY))
+    return out
 
 
-def write_report(inproc: dict[str, Any], web: dict[str, Any], path: Path) -> None:
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Measured by `make bench` on {dt.date.today().isoformat()}, this machine: "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}. "
-        f"wrk {DURATION_S}s per cell, after {SETTLE_S:.0f}s of rest and a 1s warm-up per "
-        "server. The default model (blend of Ridge, XGBoost 400 trees, "
-        "LightGBM 400 trees) trained on the bundled Ames data; every server serves the same "
-        "exported model. Ours scores it with the compiled kernel (`models/kernel.py`), MLflow "
-        "through the libraries. Our prediction cache is off (PP_CACHE_SIZE=0) so every request "
-        "is scored; the prediction log is on.",
-        "",
-        "## In-process",
-        "",
-        "| measure | ours | MLflow pyfunc | ratio |",
-        "|---|---|---|---|",
-        f"| one row p50 | {inproc['one_row_p50_ms']:.3f} ms | "
-        f"{inproc['mlflow_pyfunc_one_row_p50_ms']:.3f} ms | "
-        f"{inproc['mlflow_pyfunc_one_row_p50_ms'] / inproc['one_row_p50_ms']:.1f}x faster |",
-        f"| of which feature encoding | {inproc['encode_p50_ms']:.3f} ms | | |",
-        f"| rows/s, 10k rows | {inproc['rows_per_s_10000']:,.0f} | | |",
-        f"| rows/s, 1M rows | {inproc['rows_per_s_1000000']:,.0f} | | |",
-        f"| one-row explanation p50 | {inproc['explain_p50_ms']:.3f} ms | | |",
-        f"| live drift, 10k logged rows (first call, incl. Evidently import) | "
-        f"{inproc['drift_10k_first_s']:.2f} s | | |",
-        f"| live drift, 10k logged rows (warm) | {inproc['drift_10k_warm_s']:.2f} s | | |",
-        "",
-        "## HTTP (wrk, keep-alive, one uvicorn worker each)",
-        "",
-        "| server | rows | conc. | req/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for key, v in web.items():
-        if "/" not in key:
-            continue
-        name, n_rows, conc = key.split("/")
-        lines.append(
-            f"| {name} | {n_rows} | {conc} | {v['rps']:,.1f} | {v['p50_ms']:.2f} | "
-            f"{v['p99_ms']:.2f} | {v['errors']} |"
-        )
-    lines += ["", "## Ratios (same run)", ""]
-    for rows in (1, 100):
-        for c in CONCURRENCY:
-            o, m = web.get(f"ours/{rows}/{c}"), web.get(f"mlflow/{rows}/{c}")
-            if o and m:
-                lines.append(
-                    f"- {rows} row(s), concurrency {c}: ours / MLflow = {o['rps'] / m['rps']:.1f}x"
-                )
-    for c in CONCURRENCY:
-        o, b = web.get(f"ours/1/{c}"), web.get(f"bare/1/{c}")
-        if o and b:
-            lines.append(
-                f"- 1 row, concurrency {c}: ours / bare FastAPI ceiling = "
-                f"{100 * o['rps'] / b['rps']:.0f}%"
-            )
-    lines += [
-        "",
-        "## Cold start (process start to first 200 on the readiness URL)",
-        "",
-        f"- ours from a bundle: {web.get('ours_cold_start_s', float('nan')):.2f} s "
-        "(scoring kernel in the numba cache, as on every start after the first; the "
-        "Docker image fills the cache at build time)",
-        f"- ours from a bundle, first start on a machine (kernel compiled): "
-        f"{web.get('ours_first_start_s', float('nan')):.2f} s",
-        f"- mlflow models serve: {web.get('mlflow_cold_start_s', float('nan')):.2f} s",
-        f"- bare FastAPI: {web.get('bare_cold_start_s', float('nan')):.2f} s",
-        "",
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
-    print("\n".join(lines))
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return list(json.loads(frame.to_json(orient="records")))
+
+
+def _v2_datatypes(url: str) -> dict[str, str]:
+    import httpx
+
+    meta = httpx.get(f"{url}/v2/models/{MODEL}", timeout=30).json()
+    return {i["name"]: i["datatype"] for i in meta["inputs"]}
 
 
 def main() -> None:
@@ -387,6 +234,7 @@ def main() -> None:
     holdout = protocol_split(load("ames"))[1].drop(columns=["SalePrice", "Order"])
     inproc = in_process(home / "bundle", holdout)
     print(f"bench: in-process {inproc}", flush=True)
+    kern = kernels.compare(home / "bundle", holdout)
     with tempfile.TemporaryDirectory() as tmp:
         web = http(env, home, holdout, Path(tmp))
-    write_report(inproc, web, ROOT / "docs" / "BENCHMARKS.md")
+    write_report(inproc, kern, web, ROOT / "docs" / "BENCHMARKS.md")

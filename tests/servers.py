@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ops.procs import free_port, stop_process, wait_http
-
 from tests.conftest import ROOT
 
 BIN = Path(sys.executable).parent
@@ -38,8 +37,11 @@ def process(
 
 
 @contextlib.contextmanager
-def mlflow_server(workdir: Path) -> Iterator[str]:
-    port = free_port()
+def mlflow_server(
+    workdir: Path, backend: str | None = None, port: int | None = None
+) -> Iterator[str]:
+    """``mlflow server`` on 127.0.0.1 (``backend``: a store URI; default a new SQLite one)."""
+    port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -55,7 +57,7 @@ def mlflow_server(workdir: Path) -> Iterator[str]:
         "--port",
         str(port),
         "--backend-store-uri",
-        f"sqlite:///{workdir}/server.db",
+        backend or f"sqlite:///{workdir}/server.db",
         "--artifacts-destination",
         str(workdir / "artifacts"),
         "--workers",
@@ -67,12 +69,17 @@ def mlflow_server(workdir: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def api_server(
-    env: dict[str, str], log_path: Path, extra_args: tuple[str, ...] = ()
+    env: dict[str, str],
+    log_path: Path,
+    extra_args: tuple[str, ...] = (),
+    ready_path: str = "/ready",
+    timeout: float = 90,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``prices-predictor serve`` on a free port, yielded once ``ready_path`` answers 200."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "prices_predictor.cli", "serve", "--port", str(port), *extra_args]
-    with process(argv, env, log_path, f"{url}/ready") as proc:
+    with process(argv, env, log_path, f"{url}{ready_path}", timeout) as proc:
         yield url, proc
 
 

@@ -1,3 +1,3 @@
 """prices-predictor: housing price prediction from training to gated serving."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -96,6 +96,7 @@ def test_fitted_model_adds_the_effect_learned_from_out_of_fold_residuals(
     y = np.log1p(small_ames["SalePrice"].to_numpy())
     residuals = y - without.oof_pred
     want = LocationEffect.fit(small_ames["PID"], residuals, spec)
+    # the same fit on the same residuals, the same operations in the same order
     np.testing.assert_allclose(model.location.effects, want.effects)
     rows = small_ames.head(20)
     np.testing.assert_allclose(

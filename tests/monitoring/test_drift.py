@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from prices_predictor.data.split import protocol_split
 from prices_predictor.monitoring.drift import check, top_raw_features
-from prices_predictor.store.predictions import PredictionLog
+from prices_predictor.store.predlog import PredictionLog
 from tests.conftest import AMES, base_env, logged, run_cli
 
 IMPORTANCE = [
@@ -100,7 +100,7 @@ def test_api_drift_endpoint_report_and_gauges(client: TestClient, ames: pd.DataF
 def test_cli_drift_and_history(bundle_dir: Path, tmp_path: Path, ames: pd.DataFrame) -> None:
     home = tmp_path / "pp"
     home.mkdir()
-    log = PredictionLog(f"sqlite:///{home}/predictions.db")
+    log = PredictionLog(f"sqlite:///{home}/predictions.db", home / "journal")
     rows = _records(ames.sample(300, random_state=4))
     log.add(logged(rows))
     log.close()

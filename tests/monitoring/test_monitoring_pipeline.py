@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prices_predictor.store.predictions import PredictionLog
+from prices_predictor.store.predlog import PredictionLog
 from tests.conftest import logged, private_home, run_cli
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ def test_monitor_alerts_then_retrains_and_training_drift_can_fail(
     shifted = small_ames.sample(300, random_state=1).copy()
     shifted["Gr Liv Area"] *= 1.5
     recs = json.loads(shifted.drop(columns=["SalePrice"]).to_json(orient="records"))
-    log = PredictionLog(f"sqlite:///{home}/predictions.db")
+    log = PredictionLog(f"sqlite:///{home}/predictions.db", home / "journal")
     log.add(logged(recs))
     log.close()
     proc = run_cli(["monitor"], env)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ops.stack import Ports, Stack, compose_commands, interpolate
 
+from ops.stack import Ports, Stack, compose_commands, interpolate
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"

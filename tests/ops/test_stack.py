@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+
 from ops.procs import free_port
 from ops.stack import Ports, Stack
-
 from prices_predictor.store.predictions import predictions
 from tests.conftest import ROOT
 

@@ -17,22 +17,26 @@ WEAK = {"linear": {"alpha": 3000.0}}
 GOOD = {"linear": {"alpha": 30.0}}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "server"])
-def env(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_csv: Path
-) -> Iterator[dict[str, str]]:
-    tmp = tmp_path_factory.mktemp(f"gate-{request.param}")
+def _env(tmp: Path, small_csv: Path) -> dict[str, str]:
     weak, good = tmp / "weak.json", tmp / "good.json"
     weak.write_text(json.dumps(WEAK))
     good.write_text(json.dumps(GOOD))
-    e = base_env(
+    return base_env(
         tmp / "pp", PP_DATA=str(small_csv), PP_MODEL="linear", WEAK=str(weak), GOOD=str(good)
     )
-    if request.param == "server":
-        with mlflow_server(tmp / "mlflow") as url:
-            yield {**e, "PP_MLFLOW_TRACKING_URI": url}
-    else:
-        yield e
+
+
+@pytest.fixture()
+def env(tmp_path: Path, small_csv: Path) -> dict[str, str]:
+    """The default registry: MLflow on SQLite under PP_HOME."""
+    return _env(tmp_path, small_csv)
+
+
+@pytest.fixture()
+def server_env(tmp_path: Path, small_csv: Path) -> Iterator[dict[str, str]]:
+    """The same flow against a real `mlflow server` (what compose and k8s run)."""
+    with mlflow_server(tmp_path / "mlflow") as url:
+        yield {**_env(tmp_path, small_csv), "PP_MLFLOW_TRACKING_URI": url}
 
 
 def train(env: dict[str, str], params: str, *extra: str, **overrides: str) -> tuple[int, str]:
@@ -91,7 +95,7 @@ def test_gate_matrix_and_rollback(env: dict[str, str]) -> None:
     assert proc.returncode == 3 and "CHALLENGER" in proc.stdout
     a = aliases(env)
     assert a["4"] == ["champion"] and a["1"] == ["previous"] and a["2"] == ["challenger"]
-    # every run went to the configured experiment, on SQLite and on the tracking server alike
+    # every run went to the configured experiment
     out = runs_per_experiment(env)
     assert out["prices_predictor"] == 5 and out["Default"] == 0
     # the table lists every version
@@ -118,3 +122,18 @@ def runs_per_experiment(env: dict[str, str]) -> dict[str, int]:
     )
     assert proc.returncode == 0, proc.stderr
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_promotion_and_rollback_on_a_tracking_server(server_env: dict[str, str]) -> None:
+    env = server_env
+    code, out = train(env, "WEAK")
+    assert code == 0 and "PROMOTED" in out
+    code, out = train(env, "GOOD")
+    assert code == 0 and "PROMOTED" in out
+    a = aliases(env)
+    assert a["2"] == ["champion"] and a["1"] == ["previous"]
+    proc = run_cli(["rollback"], env)
+    assert proc.returncode == 0 and "champion 2 -> 1" in proc.stdout
+    assert aliases(env)["1"] == ["champion"]
+    out = runs_per_experiment(env)
+    assert out["prices_predictor"] == 2 and out["Default"] == 0

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from ops.procs import free_port
 
+from ops.procs import free_port
 from prices_predictor.core.settings import Settings
 from prices_predictor.release import aliases
 from prices_predictor.tracking.mlflow_env import configure

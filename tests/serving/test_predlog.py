@@ -1,4 +1,5 @@
-"""The prediction log on SQLite and on a real PostgreSQL: batched writes, nothing lost on close."""
+"""The prediction log on SQLite and on a real PostgreSQL: journaled before the answer, shipped
+in batches, idempotently, nothing lost on close or on a database outage."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from prices_predictor.serving.app import create_app
-from prices_predictor.store.predictions import PredictionLog, predictions, read_recent
+from prices_predictor.store.predictions import make_engine, predictions, read_recent, store
+from prices_predictor.store.predlog import PredictionLog
 from tests.conftest import logged
 from tests.servers import postgres_server
 from tests.serving.fixtures import make_settings, wait_ready
@@ -32,7 +34,7 @@ def test_close_drains_every_queued_row(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = f"sqlite:///{tmp_path}/p.db" if backend == "sqlite" else request.getfixturevalue("pg_url")
-    log = PredictionLog(url, flush_s=5.0, batch=100)  # long period: only close() can flush
+    log = PredictionLog(url, tmp_path / "j", flush_s=5.0, batch=100)  # only close() ships
     with log.engine.begin() as conn:
         conn.execute(predictions.delete())
     log.add(_rows(2500))
@@ -84,12 +86,12 @@ def test_retention_deletes_only_rows_older_than_the_limit(
     now = dt.datetime.now(dt.UTC)
     old = [{**r, "ts": now - dt.timedelta(days=40)} for r in _rows(30)]
     recent = [{**r, "ts": now - dt.timedelta(days=2)} for r in logged([{"a": 1}] * 20, "n")]
-    seed = PredictionLog(url, flush_s=5.0)
+    seed = PredictionLog(url, tmp_path / "j", flush_s=5.0)
     with seed.engine.begin() as conn:
         conn.execute(predictions.delete())
     seed.add(old + recent)
     seed.close()
-    log = PredictionLog(url, flush_s=0.05, retention_days=30)  # the writer prunes as it starts
+    log = PredictionLog(url, tmp_path / "j", flush_s=0.05, retention_days=30)  # prunes at start
     deadline = dt.datetime.now() + dt.timedelta(seconds=30)
     while dt.datetime.now() < deadline:
         with log.engine.connect() as conn:
@@ -120,16 +122,16 @@ def test_sqlite_rows_read_back_as_sqlalchemy_wrote_them(tmp_path: Path) -> None:
     stamp = dt.datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=dt.UTC)
     for r in rows:
         r["ts"] = stamp
-    fast = PredictionLog(f"sqlite:///{tmp_path}/fast.db", flush_s=60)
-    fast._write([dict(r) for r in rows])  # the writer's SQLite path
-    with fast.engine.begin() as conn:
+    fast = make_engine(f"sqlite:///{tmp_path}/fast.db")
+    with fast.begin() as conn:
+        store(conn, [{**r, "entry": f"e{i}"} for i, r in enumerate(rows)], [])  # SQLite path
         conn.execute(predictions.insert(), [dict(r) for r in rows])  # SQLAlchemy's own binding
         got = [dict(r._mapping) for r in conn.execute(sa.select(predictions))]
         raw = conn.exec_driver_sql("SELECT ts, shadow, features FROM predictions").fetchall()
-    fast.close()
+    fast.dispose()
     for a, b in ((got[0], got[2]), (got[1], got[3])):
-        assert {k: v for k, v in a.items() if k != "id"} == {
-            k: v for k, v in b.items() if k != "id"
+        assert {k: v for k, v in a.items() if k not in ("id", "entry")} == {
+            k: v for k, v in b.items() if k not in ("id", "entry")
         }
     assert raw[0] == raw[2] and raw[1] == raw[3]  # the very same stored text
     assert got[1]["shadow"] is True and got[1]["row"] == 7 and got[1]["price_low"] is None
@@ -169,8 +171,45 @@ def test_every_logged_row_records_the_spec_and_readers_keep_schemas_apart(
             " shadow, features, price) VALUES ('r', 0, '2026-01-01 00:00:00', 'm', '1',"
             " 'champion', 0, '{}', 1.0)"
         )
-    moved = PredictionLog(f"sqlite:///{old}")
+    moved = make_engine(f"sqlite:///{old}")
     ames = preset("ames").digest()
-    assert len(read_recent(moved.engine, spec_hash=ames, legacy_hash=ames)) == 1
-    assert read_recent(moved.engine, spec_hash="another-spec", legacy_hash=ames) == []
-    moved.close()
+    assert len(read_recent(moved, spec_hash=ames, legacy_hash=ames)) == 1
+    assert read_recent(moved, spec_hash="another-spec", legacy_hash=ames) == []
+    moved.dispose()
+
+
+def test_a_full_journal_answers_503_and_recovers_when_the_database_is_back(
+    bundle_dir: Path, tmp_path: Path
+) -> None:
+    db_dir = tmp_path / "db"  # missing: the database is "down"
+    settings = make_settings(
+        tmp_path / "h",
+        bundle_dir,
+        prediction_db_url=f"sqlite:///{db_dir}/p.db",
+        predlog_max_bytes=1 << 20,
+        cache_size=0,
+    )
+    with TestClient(create_app(settings)) as c:
+        wait_ready(c)
+        houses = {"houses": [{"gr_liv_area": 1000 + i} for i in range(1000)]}
+        answers = [c.post("/v1/predict/batch", json=houses) for _ in range(8)]
+        codes = [r.status_code for r in answers]
+        assert codes[0] == 200 and codes[-1] == 503 and set(codes) == {200, 503}
+        accepted = codes.count(200)
+        assert "PP_PREDLOG_MAX_BYTES" in answers[-1].json()["detail"]
+        assert answers[-1].headers["retry-after"]
+        assert c.get("/health").status_code == 200
+        metrics = c.get("/metrics").text
+        assert f"pp_prediction_log_rejected_rows_total {codes.count(503) * 1000}.0" in metrics
+        assert f"pp_prediction_log_backlog_rows {accepted * 1000}.0" in metrics
+        db_dir.mkdir()  # the database is back: the backlog ships, predictions are served again
+        assert c.app.state.predlog.flush(30)  # type: ignore[attr-defined]
+        r = c.post("/v1/predict", json={"gr_liv_area": 1500})
+        assert r.status_code == 200
+        c.app.state.predlog.flush(30)  # type: ignore[attr-defined]
+        assert "pp_prediction_log_backlog_rows 0.0" in c.get("/metrics").text
+    engine = sa.create_engine(f"sqlite:///{db_dir}/p.db")
+    with engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(predictions)).scalar()
+    assert n == accepted * 1000 + 1
+    engine.dispose()

@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from prices_predictor.cli.output import console, fail, rows_table
-from prices_predictor.cli.runtime import served_model, settings
+from prices_predictor.cli.runtime import command_model, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +41,7 @@ def explain(
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.spec.requests import request_schema
 
-    model, label = served_model(s)
+    model, label = command_model(s)
     schema = request_schema(model.spec)
     try:
         row = schema.to_row(schema.record(raw))

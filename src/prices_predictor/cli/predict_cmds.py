@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from prices_predictor.cli.output import console, err_console
-from prices_predictor.cli.runtime import served_model, settings, user_errors
+from prices_predictor.cli.runtime import command_model, settings, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -42,7 +42,7 @@ def predict(
     s = settings()
     with user_errors():
         check_output(out)  # before loading a model
-    model, label = served_model(s, version)
+    model, label = command_model(s, version)
     with user_errors():
         res = score_file(model, data, out, keep or None)
     for v in res.report.soft:

@@ -61,14 +61,16 @@ def prepare(s: Settings, zenml: bool = False) -> None:
             configure_zenml(s)
 
 
-def served_model(s: Settings, version: str | None = None) -> tuple[PriceModel, str]:
-    """The model the server would serve (PP_MODEL_URI bundle, else the PP_SERVE_ALIAS version),
-    or registered ``version`` when given, and a label for it."""
+def command_model(s: Settings, version: str | None = None) -> tuple[PriceModel, str]:
+    """``tracking.loading.served_model`` for a command: registry prepared, errors as one line,
+    and a label for the output."""
     with user_errors():
         if not s.model_uri or version is not None:
             prepare(s)
         from prices_predictor.tracking.loading import served_model as load  # lazy: MLflow
 
         m = load(s, version)
-    label = f"{m.name} v{m.version} ({m.alias})"
+    label = f"{m.name} v{m.version}"
+    if m.alias != f"v{m.version}":  # an explicit --version has no alias to show
+        label += f" ({m.alias})"
     return m.model, label

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from prices_predictor.cli.output import console, err_console, rows_table
-from prices_predictor.cli.runtime import served_model, settings, user_errors
+from prices_predictor.cli.runtime import command_model, settings, user_errors
 
 app = typer.Typer(help="Data specs: what a sales file's columns mean.", no_args_is_help=True)
 
@@ -108,5 +108,5 @@ def show(
     from prices_predictor.spec.io import dump_yaml
 
     s = settings()
-    model, _ = served_model(s, version)
+    model, _ = command_model(s, version)
     typer.echo(dump_yaml(model.spec), nl=False)

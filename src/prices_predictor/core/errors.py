@@ -15,3 +15,8 @@ class RegistryError(UserError):
 
 class BundleError(UserError):
     """A model bundle is missing files or is corrupted."""
+
+
+class ModelIntegrityError(BundleError):
+    """A model's files do not match the checksums written when it was logged or exported:
+    tampered with, truncated or damaged in storage. Never loaded."""

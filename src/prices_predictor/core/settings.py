@@ -100,7 +100,20 @@ class Settings(BaseSettings):
     prediction_db_url: str | None = Field(
         None, description="SQLAlchemy URL of the prediction log; default SQLite under PP_HOME."
     )
-    prediction_log_flush_s: float = Field(0.5, gt=0, description="Prediction log flush period.")
+    prediction_log_flush_s: float = Field(
+        0.5, gt=0, description="Period of the shipper moving the journal into the database."
+    )
+    predlog_max_bytes: int = Field(
+        1 << 30,
+        ge=1 << 20,
+        description="Disk budget of the prediction journal (rows not yet in the database); "
+        "when it is used up, predictions are refused with 503 until the database catches up.",
+    )
+    predlog_fsync: bool = Field(
+        False,
+        description="fsync the journal per request: survives power loss, not only a crash "
+        "of the process (costs a disk flush per prediction).",
+    )
     prediction_log_retention_days: float | None = Field(
         None,
         gt=0,
@@ -153,6 +166,10 @@ class Settings(BaseSettings):
     @property
     def kernel_cache(self) -> Path:
         return self.kernel_cache_dir or self.home / "numba-cache"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.home / "journal"
 
     @property
     def prediction_db(self) -> str:

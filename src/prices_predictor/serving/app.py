@@ -27,7 +27,7 @@ from prices_predictor.serving.routers import (
     web,
 )
 from prices_predictor.serving.service import PredictionService
-from prices_predictor.store.predictions import PredictionLog
+from prices_predictor.store.predlog import PredictionLog
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,9 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     setup_json_logging(s.log_level)
     if not s.model_uri:
         # lazy: MLflow only when serving from the registry
-        from prices_predictor.tracking.mlflow_env import configure
+        from prices_predictor.tracking.mlflow_env import point_at
 
-        configure(s)
+        point_at(s)
     app = FastAPI(
         title="prices-predictor",
         version=__version__,
@@ -51,8 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     holder = ModelHolder(s)
     s.home.mkdir(parents=True, exist_ok=True)
     predlog = PredictionLog(
-        s.prediction_db, s.prediction_log_flush_s, retention_days=s.prediction_log_retention_days
+        s.prediction_db,
+        s.journal_dir,
+        flush_s=s.prediction_log_flush_s,
+        retention_days=s.prediction_log_retention_days,
+        max_bytes=s.predlog_max_bytes,
+        fsync=s.predlog_fsync,
     )
+    m.watch_prediction_log(predlog.stats)
     app.state.settings = s
     app.state.metrics = m
     app.state.holder = holder

@@ -104,9 +104,10 @@ def _split(data: Any) -> Columns:
 
 
 def _from_csv(raw: bytes) -> Columns:
-    import pandas as pd  # lazy: pandas is loaded anyway; kept next to its one use
+    # lazy: pandas and the file reader are needed by CSV bodies only
+    import pandas as pd
 
-    from prices_predictor.data.ingest import NA_VALUES
+    from prices_predictor.data.ingest import NA_VALUES  # lazy: with pandas, for CSV only
 
     try:
         frame = pd.read_csv(io.BytesIO(raw), keep_default_na=False, na_values=list(NA_VALUES))

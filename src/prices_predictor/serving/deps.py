@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -56,11 +57,16 @@ async def require_admin(request: Request) -> None:
     s: Settings = request.app.state.settings
     if not s.admin_token:
         raise HTTPException(404, detail="admin routes are disabled (PP_ADMIN_TOKEN is not set)")
-    auth = request.headers.get("authorization", "")
-    if auth != f"Bearer {s.admin_token}":
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(
-            401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            detail="admin routes need 'Authorization: Bearer <PP_ADMIN_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
         )
+    # constant time: the comparison must not tell a caller how much of the token matched
+    if not hmac.compare_digest(token.strip().encode(), s.admin_token.encode()):
+        raise HTTPException(403, detail="wrong admin token")
 
 
 async def request_id(request: Request) -> str:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.service import NotReady
+from prices_predictor.store.journal import JournalFull, JournalUnavailable
 
 
 class InputError(Exception):
@@ -58,8 +59,22 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
         return JSONResponse(not_ready_body(exc), status_code=503, headers=NOT_READY_HEADERS)
 
+    @app.exception_handler(JournalUnavailable)
+    async def _log_refused(request: Request, exc: JournalUnavailable) -> JSONResponse:
+        return JSONResponse(
+            log_refused_body(metrics, exc), status_code=503, headers=LOG_REFUSED_HEADERS
+        )
+
 
 NOT_READY_HEADERS = {"Retry-After": "5"}
+LOG_REFUSED_HEADERS = {"Retry-After": "10"}
+
+
+def log_refused_body(metrics: Metrics, exc: JournalUnavailable) -> dict[str, str]:
+    """A prediction is only answered once it is logged: when the journal cannot take it, the
+    client is told to retry (nothing was acknowledged, nothing is lost)."""
+    metrics.predlog_refused.labels("full" if isinstance(exc, JournalFull) else "write").inc()
+    return {"detail": f"prediction not served: {exc}"}
 
 
 def not_ready_body(exc: NotReady) -> dict[str, str]:

@@ -18,14 +18,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from prices_predictor.serving.deps import is_json, not_json_detail
 from prices_predictor.serving.errors import (
+    LOG_REFUSED_HEADERS,
     NOT_READY_HEADERS,
     InputError,
     count_rejected,
+    log_refused_body,
     not_ready_body,
 )
 from prices_predictor.serving.middleware import send_json
 from prices_predictor.serving.routers.predict import predict_one, sticky_id
 from prices_predictor.serving.service import NotReady, PredictionService
+from prices_predictor.store.journal import JournalUnavailable
 
 PATH = "/v1/predict"
 
@@ -63,10 +66,17 @@ class SinglePredictPath:
             await _send(send, 422, {"detail": exc.items})
             return
         except NotReady as exc:
-            headers = [(k.lower().encode(), v.encode()) for k, v in NOT_READY_HEADERS.items()]
-            await _send(send, 503, not_ready_body(exc), headers)
+            await _send(send, 503, not_ready_body(exc), _headers(NOT_READY_HEADERS))
+            return
+        except JournalUnavailable as exc:
+            body = log_refused_body(self.service.metrics, exc)
+            await _send(send, 503, body, _headers(LOG_REFUSED_HEADERS))
             return
         await _send(send, 200, body, [(b"x-model-version", version.encode())])
+
+
+def _headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
 
 async def _body(receive: Receive) -> bytes:

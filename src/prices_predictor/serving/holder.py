@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from prices_predictor.core.aliases import CHALLENGER, CHAMPION
+from prices_predictor.core.errors import ModelIntegrityError
 from prices_predictor.core.settings import Settings
+from prices_predictor.tracking.bundle import MANIFEST
 from prices_predictor.tracking.loading import LoadedModel, load_from_bundle, load_from_registry
 from prices_predictor.tracking.registry import alias_version
 
@@ -78,6 +81,13 @@ class PredictionCache:
                 self._data.popitem(last=False)
 
 
+def _manifest_digest(bundle: Path) -> str:
+    try:
+        return hashlib.sha256((bundle / MANIFEST).read_bytes()).hexdigest()
+    except OSError:
+        return "absent"  # load_from_bundle says why
+
+
 class ModelHolder:
     """App-scoped state: the variants being served and the last load error."""
 
@@ -85,6 +95,10 @@ class ModelHolder:
         self.settings = settings
         self.variants: dict[str, LoadedModel] = {}
         self.last_error: str | None = None
+        self.integrity_failures = 0
+        self._refused: set[tuple[str, str]] = set()  # (variant, version or bundle digest)
+        self._bundle_digest: str | None = None  # of the manifest of the bundle being served
+        self._target = ""  # what the variant being reloaded points to
         self._lock = threading.Lock()
 
     @property
@@ -110,6 +124,14 @@ class ModelHolder:
             for variant, alias in targets.items():
                 try:
                     result[variant] = self._reload_one(variant, alias)
+                except ModelIntegrityError as exc:  # never retried: the bytes will not change
+                    self.integrity_failures += 1
+                    self._refused.add((variant, self._target))
+                    msg = f"{type(exc).__name__}: {exc}"
+                    result[variant] = f"error: {msg}"
+                    if variant == CHAMPION:
+                        self.last_error = msg
+                    log.error("model refused", extra={"variant": variant, "error": msg})
                 except Exception as exc:  # keep serving the old model; report why
                     msg = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                     result[variant] = f"error: {msg}"
@@ -122,10 +144,18 @@ class ModelHolder:
         s = self.settings
         if alias is None:
             assert s.model_uri is not None
+            # a bundle replaced in place (a new export, a mounted volume) is picked up by its
+            # manifest; its files are verified before it replaces what serves
+            digest = _manifest_digest(Path(s.model_uri))
+            self._target = digest
             current = self.variants.get(variant)
-            if current is not None:
+            if (current is not None and digest == self._bundle_digest) or (
+                variant,
+                digest,
+            ) in self._refused:
                 return "unchanged"
             loaded: LoadedModel | None = load_from_bundle(Path(s.model_uri))
+            self._bundle_digest = digest
         else:
             version = alias_version(s.model_name, alias)
             current = self.variants.get(variant)
@@ -136,7 +166,11 @@ class ModelHolder:
                 if variant == CHAMPION:
                     self.last_error = f"registry has no '{alias}' alias for {s.model_name}"
                 return "absent"
-            if current is not None and current.version == version:
+            self._target = version
+            if (current is not None and current.version == version) or (
+                variant,
+                version,
+            ) in self._refused:
                 return "unchanged"
             loaded = load_from_registry(s, alias)
         if loaded is None:

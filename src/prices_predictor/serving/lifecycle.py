@@ -14,12 +14,16 @@ from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.metrics import Metrics
 
 log = logging.getLogger("prices_predictor.serving")
+NOT_READY_RETRY_S = 2.0
 
 
 def record_reload(holder: ModelHolder, metrics: Metrics, result: dict[str, str]) -> None:
     for outcome in result.values():
         if outcome == "loaded":
             metrics.reloads.labels("success").inc()
+        elif outcome.startswith("error: ModelIntegrityError"):
+            metrics.reloads.labels("refused").inc()
+            metrics.integrity_failures.inc()
         elif outcome.startswith("error"):
             metrics.reloads.labels("failure").inc()
     for variant, m in holder.variants.items():
@@ -54,7 +58,8 @@ async def _reload_loop(app: FastAPI) -> None:
             first = False
         if interval <= 0 and holder.ready:
             return
-        await asyncio.sleep(interval if interval > 0 else 2.0)
+        # until a model serves (registry unreachable at start, no alias yet), retry soon
+        await asyncio.sleep(interval if interval > 0 and holder.ready else NOT_READY_RETRY_S)
 
 
 @contextlib.asynccontextmanager

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from prices_predictor.store.predlog import LogStats
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 PRICE_BUCKETS = (50e3, 100e3, 150e3, 200e3, 250e3, 300e3, 400e3, 500e3, 750e3, 1e6)
@@ -48,13 +53,21 @@ class Metrics:
             registry=r,
         )
         self.reloads = Counter("pp_model_reloads", "Model reload attempts", ["result"], registry=r)
+        self.integrity_failures = Counter(
+            "pp_model_integrity_failures",
+            "Model versions or bundles refused: files differ from their logged checksums",
+            registry=r,
+        )
         self.cache_hits = Counter("pp_cache_hits", "Prediction cache hits", registry=r)
         self.cache_misses = Counter("pp_cache_misses", "Prediction cache misses", registry=r)
         self.validation_errors = Counter(
             "pp_validation_errors", "Rejected input by field", ["field"], registry=r
         )
-        self.predlog_dropped = Counter(
-            "pp_prediction_log_errors", "Prediction log write errors", registry=r
+        self.predlog_refused = Counter(
+            "pp_prediction_log_refused",
+            "Predictions answered 503 because the journal could not take them",
+            ["reason"],
+            registry=r,
         )
         self.shadow = Counter("pp_shadow", "Shadow scoring outcomes", ["result"], registry=r)
         self.variant_requests = Counter(
@@ -67,6 +80,10 @@ class Metrics:
         self.drift_score = Gauge(
             "pp_drift_feature_score", "Drift score of top features", ["feature"], registry=r
         )
+
+    def watch_prediction_log(self, stats: Callable[[], LogStats]) -> None:
+        """Journal and shipper figures, read when Prometheus scrapes."""
+        self.registry.register(_LogCollector(stats))
 
     def variant(self, variant: str) -> VariantSeries:
         """Series for one A/B variant (champion or challenger: a bounded set)."""
@@ -84,3 +101,30 @@ class Metrics:
             if metric[0] == variant:
                 self.model_info.remove(*metric)
         self.model_info.labels(variant, name, version).set(1)
+
+
+class _LogCollector(Collector):
+    def __init__(self, stats: Callable[[], LogStats]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.stats()
+        for name, doc, value in (
+            ("backlog_rows", "Logged rows not yet in the database", s.backlog_rows),
+            ("backlog_bytes", "Journal bytes not yet in the database", s.backlog_bytes),
+            (
+                "oldest_unshipped_seconds",
+                "Age of the oldest row not yet in the database",
+                s.oldest_unshipped_s,
+            ),
+            ("journal_bytes", "Journal size on disk", s.journal_bytes),
+            ("journal_max_bytes", "Journal disk budget (PP_PREDLOG_MAX_BYTES)", s.max_bytes),
+        ):
+            yield GaugeMetricFamily(f"pp_prediction_log_{name}", doc, value=value)
+        for name, doc, value in (
+            ("shipped_rows", "Rows committed to the database", s.shipped_rows),
+            ("ship_failures", "Shipping attempts the database refused", s.failed_attempts),
+            ("rejected_rows", "Rows refused because the journal was full", s.rejected_rows),
+            ("lost_bytes", "Journal bytes found damaged (never stored)", s.lost_bytes),
+        ):
+            yield CounterMetricFamily(f"pp_prediction_log_{name}", doc, value=value)

@@ -19,7 +19,7 @@ from prices_predictor.core.settings import Settings
 from prices_predictor.core.table import Table
 from prices_predictor.serving.holder import ModelHolder, PredictionCache
 from prices_predictor.serving.metrics import Metrics
-from prices_predictor.store.predictions import PredictionLog
+from prices_predictor.store.predlog import PredictionLog
 from prices_predictor.tracking.loading import LoadedModel
 
 MAX_SHADOW_BACKLOG = 256

@@ -1,18 +1,16 @@
-"""Prediction log: every prediction stored through SQLAlchemy, written off the request path.
+"""Prediction log tables: one row per house, or one record per columnar batch.
 
-Rows go into an in-memory queue when the response is built and a writer thread flushes them in
-batches; ``close()`` drains the queue, so a graceful shutdown loses nothing acknowledged. A
-columnar batch request is one record (``prediction_batches``: its inputs and prices as one
-Arrow stream), so logging 10,000 houses costs one insert, not 10,000; readers expand it.
+Rows reach these tables from the journal (``store.journal``, shipped by ``store.predlog``);
+``entry`` is unique: the journal record's key (and the row's place in it), so shipping a record
+twice (a replay after a crash) stores it once. A columnar batch request is one record
+(``prediction_batches``: its inputs and prices as one Arrow stream), so logging 10,000 houses
+costs one insert, not 10,000; readers expand it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 log = logging.getLogger("prices_predictor.store.predictions")
-PRUNE_EVERY_S = 3600.0
 
 metadata = sa.MetaData()
 predictions = sa.Table(
@@ -43,9 +40,10 @@ predictions = sa.Table(
     sa.Column("latency_ms", sa.Float),
     # the data spec the model read the features with: drift and A/B never mix schemas
     sa.Column("spec_hash", sa.String(16), index=True),
+    # "<journal record>/<place in it>": the replay key (request ids come from clients and
+    # may repeat; a request's rows and its shadow rows are separate records)
+    sa.Column("entry", sa.String(48)),
 )
-# rows logged before the column existed were Ames models (see ``read_recent``)
-ADDED_COLUMNS = {"spec_hash": "VARCHAR(16)"}
 
 prediction_batches = sa.Table(
     "prediction_batches",
@@ -61,8 +59,20 @@ prediction_batches = sa.Table(
     sa.Column("n_rows", sa.Integer, nullable=False),
     sa.Column("latency_ms", sa.Float),
     sa.Column("rows", sa.LargeBinary, nullable=False),  # Arrow IPC stream: inputs + prices
+    sa.Column("entry", sa.String(48)),
 )
+# the replay keys (NULL for rows logged before the journal: never in conflict)
+UNIQUE_ENTRY = (
+    sa.Index("ux_predictions_entry", predictions.c.entry, unique=True),
+    sa.Index("ux_prediction_batches_entry", prediction_batches.c.entry, unique=True),
+)
+# columns added since a database could have been created (no data to move)
+ADDED_COLUMNS = {
+    "predictions": {"spec_hash": "VARCHAR(16)", "entry": "VARCHAR(48)"},
+    "prediction_batches": {"entry": "VARCHAR(48)"},
+}
 PRICE_FIELDS = ("price", "price_low", "price_high")
+DIALECTS = ("sqlite", "postgresql")
 
 
 def _json(value: Any) -> str:
@@ -79,7 +89,7 @@ def _sqlite_bool(v: Any) -> int | None:
 
 def _sqlite_binding(column: sa.Column[Any]) -> tuple[str, Any, Callable[[Any], Any] | None]:
     """(name, default, conversion) of one column, as SQLAlchemy binds it for SQLite."""
-    default = column.default.arg if isinstance(column.default, sa.ColumnDefault) else None
+    default = _default(column)
     if isinstance(column.type, sa.DateTime):
         return column.name, default, lambda v: None if v is None else _sqlite_datetime(v)
     if isinstance(column.type, sa.Boolean):
@@ -89,16 +99,24 @@ def _sqlite_binding(column: sa.Column[Any]) -> tuple[str, Any, Callable[[Any], A
     return column.name, default, None
 
 
+def _default(column: sa.Column[Any]) -> Any:
+    return column.default.arg if isinstance(column.default, sa.ColumnDefault) else None
+
+
 # every column but the key, from the table itself: a column added there is bound here too
 _SQLITE_BINDINGS = [_sqlite_binding(c) for c in predictions.columns if not c.primary_key]
-_SQLITE_INSERT = "INSERT INTO predictions ({}) VALUES ({})".format(
+_SQLITE_INSERT = "INSERT OR IGNORE INTO predictions ({}) VALUES ({})".format(
     ", ".join(name for name, _, _ in _SQLITE_BINDINGS), ", ".join("?" * len(_SQLITE_BINDINGS))
 )
+_DEFAULTS = {
+    t.name: {c.name: _default(c) for c in t.columns if not c.primary_key}
+    for t in (predictions, prediction_batches)
+}
 
 
 def _sqlite_values(r: dict[str, Any]) -> tuple[Any, ...]:
     """One row as SQLAlchemy would bind it for SQLite, without its per-row machinery (about
-    half of the writer thread's Python time): datetimes as its text format (UTC, no offset),
+    half of the shipper's Python time): datetimes as its text format (UTC, no offset),
     booleans as 0/1, JSON as text, column defaults where a row has no value. Tested to read
     back the same through SQLAlchemy."""
     return tuple(
@@ -108,7 +126,20 @@ def _sqlite_values(r: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def make_engine(url: str) -> sa.Engine:
+    """An engine on the log's database, its tables created or brought up to date."""
+    engine = new_engine(url)
+    ensure_schema(engine)
+    return engine
+
+
+def new_engine(url: str) -> sa.Engine:
+    """An engine for the log, not connected yet (the database may be down at start)."""
     engine = sa.create_engine(url, pool_pre_ping=True, future=True, json_serializer=_json)
+    if engine.dialect.name not in DIALECTS:
+        raise ValueError(
+            f"PP_PREDICTION_DB_URL: the prediction log runs on SQLite or PostgreSQL, "
+            f"not {engine.dialect.name}"
+        )
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -119,143 +150,65 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
 
-    metadata.create_all(engine)
-    _add_missing_columns(engine)
     return engine
 
 
-def _add_missing_columns(engine: sa.Engine) -> None:
-    """Columns added to the table since a database was created (no data to move)."""
-    have = {c["name"] for c in sa.inspect(engine).get_columns("predictions")}
-    missing = {k: v for k, v in ADDED_COLUMNS.items() if k not in have}
-    if not missing:
-        return
+def ensure_schema(engine: sa.Engine) -> None:
+    """Create the tables, add columns a database from an older release lacks, and the unique
+    replay keys (idempotent; raises when the database is unreachable)."""
+    metadata.create_all(engine)
+    inspector = sa.inspect(engine)
     with engine.begin() as conn:
-        for name, kind in missing.items():
-            conn.exec_driver_sql(f"ALTER TABLE predictions ADD COLUMN {name} {kind}")
+        for table, added in ADDED_COLUMNS.items():
+            have = {c["name"] for c in inspector.get_columns(table)}
+            for name, kind in added.items():
+                if name not in have:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        for index in UNIQUE_ENTRY:
+            index.create(conn, checkfirst=True)
 
 
-class PredictionLog:
-    """Queue in memory, write in batches from one thread; ``close()`` drains everything.
+def store(conn: sa.Connection, rows: list[dict[str, Any]], batches: list[dict[str, Any]]) -> None:
+    """Insert rows and batch records, skipping any already stored (same journal key)."""
+    if conn.dialect.name == "sqlite":
+        if rows:
+            conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(r) for r in rows])
+        if batches:
+            conn.execute(prediction_batches.insert().prefix_with("OR IGNORE"), batches)
+        return
+    from sqlalchemy.dialects.postgresql import insert  # lazy: only on PostgreSQL
 
-    The writer sleeps ``flush_s`` between batches instead of waking on every row, so under
-    load one INSERT carries hundreds of rows and the request path only appends to a deque.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        flush_s: float = 0.5,
-        batch: int = 5000,
-        retention_days: float | None = None,
-    ) -> None:
-        self.engine = make_engine(url)
-        self._sqlite = self.engine.dialect.name == "sqlite"
-        self.flush_s = flush_s
-        self.batch = batch
-        self.retention_days = retention_days
-        self._next_prune = 0.0  # monotonic time; 0: prune when the writer starts
-        self._q: deque[dict[str, Any]] = deque()
-        self._closing = threading.Event()
-        self.errors = 0
-        self.written = 0
-        self.enqueued = 0
-        self._count_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="predlog", daemon=True)
-        self._thread.start()
-
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        now = dt.datetime.now(dt.UTC)
-        with self._count_lock:
-            self.enqueued += len(rows)
-        for r in rows:
-            r.setdefault("ts", now)
-        self._q.extend(rows)  # deque.extend is atomic under the GIL
-
-    def add_batch(self, meta: dict[str, Any], columns: dict[str, Any], prices: Any) -> None:
-        """One columnar batch: ``columns`` (name -> array) and ``prices`` (price, low, high
-        arrays), encoded in the writer thread."""
-        record = {**meta, "ts": dt.datetime.now(dt.UTC), "_columns": columns, "_prices": prices}
-        with self._count_lock:
-            self.enqueued += 1
-        self._q.append(record)
-
-    def _run(self) -> None:
-        while True:
-            if self.retention_days is not None and time.monotonic() >= self._next_prune:
-                self._next_prune = time.monotonic() + PRUNE_EVERY_S
-                try:
-                    self.prune(self.retention_days)
-                except Exception:  # the log keeps taking rows; retried an hour later
-                    log.exception("prediction log retention failed")
-            if self._closing.wait(self.flush_s):
-                break
-            self._drain()
-        self._drain()
-
-    def prune(self, older_than_days: float) -> int:
-        """Delete predictions logged more than ``older_than_days`` ago; return how many."""
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
-        with self.engine.begin() as conn:
-            deleted = conn.execute(predictions.delete().where(predictions.c.ts < cutoff)).rowcount
-        if deleted:
-            log.info(
-                "prediction log pruned", extra={"rows": deleted, "older_than_days": older_than_days}
-            )
-        return int(deleted or 0)
-
-    def _drain(self) -> None:
-        while self._q:
-            buf: list[dict[str, Any]] = []
-            while self._q and len(buf) < self.batch:
-                buf.append(self._q.popleft())
-            self._write(buf)
-
-    def _write(self, items: list[dict[str, Any]]) -> None:
-        rows = [r for r in items if "_columns" not in r]
-        batches = [encode_batch(r) for r in items if "_columns" in r]
-        for attempt in range(3):
-            try:
-                with self.engine.begin() as conn:
-                    if rows and self._sqlite:
-                        conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(r) for r in rows])
-                    elif rows:
-                        conn.execute(predictions.insert(), rows)
-                    if batches:
-                        conn.execute(prediction_batches.insert(), batches)
-                self.written += len(items)
-                return
-            except Exception:  # retried; then counted and logged, never raised into requests
-                if attempt == 2:
-                    self.errors += len(rows)
-                    log.exception("prediction log write failed", extra={"rows": len(rows)})
-
-    def flush(self, timeout: float = 10.0) -> None:
-        """Block until everything queued so far is written (tests, admin)."""
-        deadline = dt.datetime.now() + dt.timedelta(seconds=timeout)
-        while self.written + self.errors < self.enqueued and dt.datetime.now() < deadline:
-            threading.Event().wait(0.01)
-
-    def close(self) -> None:
-        self._closing.set()
-        self._thread.join(timeout=30)
-        self.engine.dispose()
+    if rows:
+        full = [{**_DEFAULTS["predictions"], **r} for r in rows]
+        conn.execute(insert(predictions).on_conflict_do_nothing(), full)
+    if batches:
+        full = [{**_DEFAULTS["prediction_batches"], **b} for b in batches]
+        conn.execute(insert(prediction_batches).on_conflict_do_nothing(), full)
 
 
-def encode_batch(record: dict[str, Any]) -> dict[str, Any]:
-    """A batch record as a ``prediction_batches`` row: inputs and prices as one Arrow stream."""
+def prune(engine: sa.Engine, older_than_days: float) -> int:
+    """Delete predictions logged more than ``older_than_days`` ago; return how many."""
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
+    deleted = 0
+    with engine.begin() as conn:
+        for table in (predictions, prediction_batches):
+            deleted += conn.execute(table.delete().where(table.c.ts < cutoff)).rowcount or 0
+    if deleted:
+        log.info("prediction log pruned", extra={"rows": deleted, "days": older_than_days})
+    return int(deleted)
+
+
+def encode_batch(columns: dict[str, Any], prices: Any) -> tuple[int, bytes]:
+    """A batch's inputs (name -> array) and (price, low, high) arrays as one Arrow stream:
+    (rows, bytes), the ``rows`` value of its ``prediction_batches`` record."""
     import pyarrow as pa  # lazy: pyarrow only when a batch is logged
 
-    columns = {
-        **record.pop("_columns"),
-        **dict(zip(PRICE_FIELDS, record.pop("_prices"), strict=True)),
-    }
-    arrays = {c: pa.array(_plain(v), from_pandas=True) for c, v in columns.items()}
-    table = pa.table(arrays)
+    named = {**columns, **dict(zip(PRICE_FIELDS, prices, strict=True))}
+    table = pa.table({c: pa.array(_plain(v), from_pandas=True) for c, v in named.items()})
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return {**record, "n_rows": table.num_rows, "rows": sink.getvalue().to_pybytes()}
+    return table.num_rows, sink.getvalue().to_pybytes()
 
 
 def _plain(values: Any) -> Any:
@@ -270,7 +223,7 @@ def decode_batch(row: dict[str, Any]) -> list[dict[str, Any]]:
     import pyarrow as pa  # lazy: pyarrow only when a batch is read
 
     records = pa.ipc.open_stream(row["rows"]).read_all().to_pylist()
-    meta = {k: v for k, v in row.items() if k not in ("rows", "n_rows", "id")}
+    meta = {k: v for k, v in row.items() if k not in ("rows", "n_rows", "id", "entry")}
     out = []
     for i, rec in enumerate(records):
         prices = {k: rec.pop(k) for k in PRICE_FIELDS}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -10,9 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from prices_predictor.core.errors import BundleError, RegistryError
+from prices_predictor.core.errors import BundleError, ModelIntegrityError, RegistryError
 from prices_predictor.core.settings import Settings
 from prices_predictor.models.price_model import PriceModel
+from prices_predictor.tracking.checksums import check_files, sha256
 from prices_predictor.tracking.registry import (
     METADATA_FILE,
     REFERENCE_FILE,
@@ -23,14 +23,6 @@ from prices_predictor.tracking.registry import (
 )
 
 MANIFEST = "bundle.json"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def export_bundle(
@@ -50,7 +42,7 @@ def export_bundle(
         download_version(name, version, tmp)
         meta_path = tmp / METADATA_FILE
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        files = {str(p.relative_to(tmp)): sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "name": name,
             "version": version,
@@ -88,12 +80,9 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
 def verify_bundle(bundle: Path) -> dict[str, Any]:
     """Check every listed file exists and matches its checksum."""
     manifest = read_manifest(bundle)
-    for rel, digest in manifest.get("files", {}).items():
-        p = bundle / rel
-        if not p.exists():
-            raise BundleError(f"{bundle}: file missing from bundle: {rel}")
-        if _sha256(p) != digest:
-            raise BundleError(f"{bundle}: file corrupted (checksum mismatch): {rel}")
+    if not manifest.get("files"):
+        raise ModelIntegrityError(f"{bundle}: {MANIFEST} lists no files to verify")
+    check_files(bundle, manifest["files"], str(bundle), "written at export")
     return manifest
 
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prices_predictor.core.errors import RegistryError
+from prices_predictor.core.errors import ModelIntegrityError, RegistryError
 from prices_predictor.core.settings import Settings
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.requests import RequestSchema, request_schema
 from prices_predictor.tracking.bundle import load_bundle, reference_path
+from prices_predictor.tracking.checksums import verify_checksums
 from prices_predictor.tracking.registry import (
     REFERENCE_FILE,
     alias_version,
@@ -25,6 +28,8 @@ from prices_predictor.tracking.registry import (
     load_price_model_dir,
     version_info,
 )
+
+log = logging.getLogger("prices_predictor.tracking.loading")
 
 
 @dataclass
@@ -94,12 +99,24 @@ def load_version(s: Settings, version: str, alias: str = "") -> LoadedModel:
     """Registered ``version`` (downloaded once into PP_HOME/serving)."""
     info = version_info(s.model_name, version)
     cache = s.home / "serving" / f"{s.model_name}-v{version}"
+    what = f"{s.model_name} v{version}"
+    if (cache / "model").exists():
+        try:
+            verify_checksums(cache, f"{what} (local copy {cache})")
+        except ModelIntegrityError as exc:  # damaged on this disk: fetch it again
+            log.warning("local model copy damaged: downloading it again", extra={"error": str(exc)})
+            shutil.rmtree(cache, ignore_errors=True)
     if not (cache / "model").exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=cache.parent))
-        download_version(s.model_name, version, tmp)
+        try:
+            download_version(s.model_name, version, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         with contextlib.suppress(OSError):  # another process won the race: use its copy
             tmp.rename(cache)
+        shutil.rmtree(tmp, ignore_errors=True)
     model = load_price_model_dir(cache / "model")
     ref = cache / REFERENCE_FILE
     source = f"models:/{s.model_name}@{alias}" if alias else f"models:/{s.model_name}/{version}"

@@ -10,23 +10,33 @@ from prices_predictor.core.errors import RegistryError
 from prices_predictor.core.settings import Settings
 
 
-def configure(settings: Settings) -> str:
-    """Set tracking/registry URIs and make the configured experiment the active one (runs are
-    logged there, never in MLflow's Default); returns its id."""
+def point_at(settings: Settings) -> str:
+    """Tracking/registry URIs and client timeouts, without contacting the server: a serving
+    process starts (and says why it is not ready) while the registry is unreachable."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(settings.mlflow_timeout_s)))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
     settings.home.mkdir(parents=True, exist_ok=True)
-    uri = settings.tracking_uri
-    if uri.startswith(("http://", "https://")):
-        check_server(uri, settings.mlflow_timeout_s)
     # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
+    uri = settings.tracking_uri
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    return uri
+
+
+def configure(settings: Settings) -> str:
+    """Set tracking/registry URIs and make the configured experiment the active one (runs are
+    logged there, never in MLflow's Default); returns its id."""
+    uri = settings.tracking_uri
+    if uri.startswith(("http://", "https://")):
+        check_server(uri, settings.mlflow_timeout_s)
+    point_at(settings)
+    import mlflow  # lazy: as in point_at
+
     try:
         exp = mlflow.get_experiment_by_name(settings.experiment_name)
         if exp is None:

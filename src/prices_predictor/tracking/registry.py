@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pickle
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -18,6 +19,8 @@ from prices_predictor.core.errors import RegistryError
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.io import dump_yaml, parse_spec, preset
 from prices_predictor.spec.model import DataSpec
+from prices_predictor.tracking.checksums import CHECKSUMS_FILE, verify_checksums, write_checksums
+from prices_predictor.tracking.legacy import load_legacy
 
 REFERENCE_FILE = "reference.parquet"
 METADATA_FILE = "metadata.json"
@@ -84,6 +87,17 @@ def log_price_model(model: PriceModel, train: pd.DataFrame, metadata: dict[str, 
         cols = [c for c in model.spec.names() if c in train.columns]
         train[cols].head(REFERENCE_ROWS).to_parquet(ref, index=False)
         mlflow.log_artifact(str(ref), artifact_path="bundle")
+        # the paths are those download_version lays out; verified before the pickle is opened
+        sums = write_checksums(
+            Path(tmp) / CHECKSUMS_FILE,
+            {
+                f"model/artifacts/{pkl.name}": pkl,
+                METADATA_FILE: meta,
+                SPEC_FILE: spec_file,
+                REFERENCE_FILE: ref,
+            },
+        )
+        mlflow.log_artifact(str(sums), artifact_path="bundle")
     return str(info.model_uri)
 
 
@@ -155,7 +169,8 @@ def set_version_tags(name: str, version: str, tags: dict[str, Any]) -> None:
 
 
 def download_version(name: str, version: str, dst: Path) -> Path:
-    """Download the run's model dir and bundle files for ``version`` into ``dst``."""
+    """Download the run's model dir and bundle files for ``version`` into ``dst`` and check
+    them against the checksums logged with them (ModelIntegrityError if they differ)."""
     # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
@@ -171,6 +186,7 @@ def download_version(name: str, version: str, dst: Path) -> Path:
         for f in (dst / "bundle").iterdir():
             f.rename(dst / f.name)
         (dst / "bundle").rmdir()
+    verify_checksums(dst, f"{name} v{version}")
     return Path(model_dir)
 
 
@@ -185,8 +201,33 @@ def load_price_model_dir(model_dir: Path) -> PriceModel:
     pkl = next((model_dir / "artifacts").glob("*.joblib"), None)
     if pkl is None:
         raise RegistryError(f"{model_dir}: no price model artifact inside")
-    model: PriceModel = joblib.load(pkl)
+    try:
+        try:
+            model = joblib.load(pkl)
+        except ImportError:  # a class from a module path 0.1.x had
+            model = load_legacy(pkl)
+    except (ImportError, AttributeError, TypeError, KeyError) as exc:
+        # the pickle names classes or fields this version does not have
+        raise RegistryError(_incompatible(model_dir, exc)) from None
+    except (pickle.UnpicklingError, EOFError, ValueError) as exc:
+        raise RegistryError(f"{pkl}: damaged model file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(model, PriceModel):
+        raise RegistryError(f"{pkl}: not a price model ({type(model).__name__})")
     return model
+
+
+def _incompatible(model_dir: Path, exc: Exception) -> str:
+    saved = "another version"
+    reqs = model_dir / "requirements.txt"
+    if reqs.exists():
+        for line in reqs.read_text().splitlines():
+            if line.startswith("prices-predictor=="):
+                saved = line.split("==", 1)[1].strip()
+    return (
+        f"{model_dir}: this model was saved by prices-predictor {saved} and cannot be loaded "
+        f"by {__version__} ({type(exc).__name__}: {exc}); models saved before 0.2.0 predate "
+        "the data spec: train again with `prices-predictor train`"
+    )
 
 
 def latest_version(name: str) -> str:

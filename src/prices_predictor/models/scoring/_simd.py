@@ -1,7 +1,7 @@
 """Vector operations numba cannot express, written as LLVM IR (``numba.extending.intrinsic``).
 
 LLVM lowers them to AVX-512 (or AVX2) instructions of the machine that compiles them. Used by
-the QuickScorer kernel in ``_kernel_jit``; ``LANES`` rows are scored side by side.
+the QuickScorer kernel in ``_jit``; ``LANES`` rows are scored side by side.
 """
 
 from __future__ import annotations

@@ -20,16 +20,16 @@ from prices_predictor.core.settings import get_settings
 from prices_predictor.models.scoring import quickscorer
 from prices_predictor.models.scoring.tables import Packed, Tables
 
-# Below BLOCK_ROWS each row walks groups of trees together; from there, blocks of rows walk
-# each tree together (measured crossover: 9.3 vs 13.8 us/row at 4 rows, 9.2 vs 8.8 at 8), and
-# from QS_ROWS on blocks of 64 rows are scored QuickScorer style where the trees allow it (one
-# block costs ~85 us whether it holds 8 or 64 rows; walking, 8 rows cost 72 us, 16 rows 123);
-# from PARALLEL_ROWS on, the blocks are split over the cores.
+# Below BLOCK_ROWS each row walks groups of trees together (their memory loads overlap); from
+# there, blocks of rows walk each tree together, and from QS_ROWS on blocks of 64 rows are
+# scored QuickScorer style where the trees allow it: a block costs about the same whether it
+# holds 12 or 64 rows, so below QS_ROWS walking is cheaper. From PARALLEL_ROWS on, the blocks
+# are split over the cores. The crossovers are measured by `make bench` (docs/performance.md).
 BLOCK_ROWS = 8
 QS_ROWS = 12
 PARALLEL_ROWS = 2000
 PIECES_PER_JOB = 4
-PIECE_ROWS = 5000  # at least (smaller pieces measured slower for 10k-row calls)
+PIECE_ROWS = 5000  # at least: smaller pieces cost more in dispatch than they balance
 
 
 def _numba_cache_dir() -> None:

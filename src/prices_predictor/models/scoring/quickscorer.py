@@ -24,7 +24,7 @@ MAX_LEAVES = 64
 
 @dataclass(frozen=True)
 class QSTables:
-    """What ``_kernel_jit.score_qs`` reads."""
+    """What ``_jit.score_qs`` reads."""
 
     group_start: np.ndarray  # uint64, per feature (+1): its range of threshold groups
     group_threshold: np.ndarray  # float64: a row takes the right branch when value > this

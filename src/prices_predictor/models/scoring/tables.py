@@ -135,7 +135,7 @@ def _depth(children: np.ndarray, first_leaf: int, node: int) -> int:
 
 @dataclass(frozen=True)
 class Packed:
-    """What the numba kernels read (see ``_kernel_jit``)."""
+    """What the numba kernels read (see ``_jit``)."""
 
     n_features: int
     intercept: float
@@ -157,7 +157,7 @@ class Packed:
 
     def nodes(self) -> np.ndarray:
         """The node table as records (one cache line per step instead of three arrays);
-        leaves carry their value in the threshold field (see ``_kernel_jit``)."""
+        leaves carry their value in the threshold field (see ``_jit``)."""
         out = np.empty(len(self.feature), dtype=NODE)
         out["threshold"] = self.threshold
         out["threshold"][self.first_leaf :] = self.value[self.first_leaf :]

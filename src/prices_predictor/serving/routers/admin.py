@@ -13,7 +13,8 @@ router = APIRouter(
     tags=["admin"],
     dependencies=[AdminOnly],
     responses={
-        401: {"description": "Missing or wrong bearer token"},
+        401: {"description": "No bearer token"},
+        403: {"description": "Wrong bearer token"},
         404: {"description": "Admin routes disabled (no PP_ADMIN_TOKEN)"},
     },
 )

@@ -18,17 +18,19 @@ from fastapi.responses import ORJSONResponse, PlainTextResponse
 
 from prices_predictor import __version__
 from prices_predictor.core.aliases import CHAMPION
+from prices_predictor.core.table import Table
 from prices_predictor.serving import bodies
 from prices_predictor.serving.deps import RequestIdDep, ServiceDep
 from prices_predictor.serving.errors import InputError
 from prices_predictor.serving.routers.predict import ERRORS, _annotate_table, check_rows
-from prices_predictor.serving.service import PredictionService
+from prices_predictor.serving.service import PredictionService, TableScore
 from prices_predictor.spec.table import TablePlan, check_table
 from prices_predictor.tracking.loading import LoadedModel
 
 router = APIRouter(tags=["mlflow"])
 THREADPOOL_ROWS = 64
 IGNORED_HEADER = "X-Ignored-Columns"
+LOG_INLINE_ROWS = 1000
 
 
 @router.get("/ping", response_class=PlainTextResponse)
@@ -69,12 +71,27 @@ async def invocations(request: Request, service: ServiceDep, rid: RequestIdDep) 
     table, scored, ignored = result
     state: dict[str, Any] = request.scope.setdefault("state", {})
     _annotate_table(state, m.version, len(table), ignored)
-    service.log_table(m, CHAMPION, rid, table, scored, (time.perf_counter() - t0) * 1000)
+    await log_table(service, m, rid, table, scored, (time.perf_counter() - t0) * 1000)
     service.metrics.variant(CHAMPION).requests.inc()
     headers = {"X-Model-Version": m.version}
     if ignored:
         headers[IGNORED_HEADER] = ", ".join(ignored)[:1000]
     return ORJSONResponse({"predictions": scored.price.round(2).tolist()}, headers=headers)
+
+
+async def log_table(
+    service: PredictionService,
+    m: LoadedModel,
+    rid: str,
+    table: Table,
+    scored: TableScore,
+    latency_ms: float,
+) -> None:
+    """Journal the batch before answering; a big one is encoded off the event loop."""
+    if len(table) < LOG_INLINE_ROWS:
+        service.log_table(m, CHAMPION, rid, table, scored, latency_ms)
+    else:
+        await run_in_threadpool(service.log_table, m, CHAMPION, rid, table, scored, latency_ms)
 
 
 def score_body(

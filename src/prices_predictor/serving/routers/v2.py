@@ -21,12 +21,13 @@ from prices_predictor import __version__
 from prices_predictor.core.aliases import CHAMPION
 from prices_predictor.serving import bodies
 from prices_predictor.serving.deps import RequestIdDep, ServiceDep
-from prices_predictor.serving.errors import InputError
-from prices_predictor.serving.routers.mlflow import IGNORED_HEADER, plan_of
+from prices_predictor.serving.errors import InputError, log_refused_body
+from prices_predictor.serving.routers.mlflow import IGNORED_HEADER, log_table, plan_of
 from prices_predictor.serving.routers.predict import _annotate_table, check_rows
 from prices_predictor.serving.service import NotReady, PredictionService
 from prices_predictor.spec.model import DataSpec
 from prices_predictor.spec.table import check_table
+from prices_predictor.store.journal import JournalUnavailable
 from prices_predictor.tracking.loading import LoadedModel
 
 _ERROR = {
@@ -130,7 +131,11 @@ async def infer(
     body, table, scored, ignored = done
     state: dict[str, Any] = request.scope.setdefault("state", {})
     _annotate_table(state, m.version, len(table), ignored)
-    service.log_table(m, CHAMPION, rid, table, scored, (time.perf_counter() - t0) * 1000)
+    try:
+        await log_table(service, m, rid, table, scored, (time.perf_counter() - t0) * 1000)
+    except JournalUnavailable as exc:
+        log_refused_body(service.metrics, exc)
+        return _error(503, f"prediction not served: {exc}")
     service.metrics.variant(CHAMPION).requests.inc()
     headers = {"X-Model-Version": m.version}
     if ignored:
