@@ -9,6 +9,7 @@ import typer
 
 from prices_predictor.cli.output import console, err_console, rows_table
 from prices_predictor.cli.runtime import command_model, settings, user_errors
+from prices_predictor.core.errors import DataError
 
 app = typer.Typer(help="Data specs: what a sales file's columns mean.", no_args_is_help=True)
 
@@ -53,7 +54,6 @@ def infer(
 ) -> None:
     """Propose a spec for a sales file: YAML, and a table of decisions on stderr."""
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
-    from prices_predictor.core.errors import DataError
     from prices_predictor.data.ingest import source_for
 
     # lazy: the CLI starts (and answers --help) without the training and serving stacks

@@ -18,6 +18,7 @@ from prices_predictor.core.cells import (
     numeric,
     to_float,
 )
+from prices_predictor.core.table import Coded
 
 IDENTITY_MIN_ROWS = 1000  # see ``factorize``
 IDENTITY_MAX_DISTINCT = 256
@@ -39,7 +40,9 @@ class Distinct:
     def of(cls, values: Any, n: int) -> Distinct:
         if values is None:
             return cls(np.zeros(n, dtype=np.int64), [None])
-        if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        if isinstance(values, Coded):
+            codes, raw = values.codes.astype(np.int64, copy=False), list(values.levels)
+        elif isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
             cat = pd.Categorical(values)
             codes, raw = cat.codes.astype(np.int64), list(cat.categories)
         else:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from prices_predictor.core.table import Coded
 from prices_predictor.serving.errors import InputError
 from prices_predictor.spec.table import transpose
 
@@ -117,7 +118,12 @@ def _from_csv(raw: bytes) -> Columns:
 
 
 def _text_as_category(col: Any) -> Any:
-    return col.astype("category") if col.dtype == object else col.to_numpy()
+    import pandas as pd  # lazy: loaded with the CSV reader
+
+    if col.dtype != object:
+        return col.to_numpy()
+    codes, levels = pd.factorize(col.to_numpy(), use_na_sentinel=True)
+    return Coded(codes.astype(np.int64, copy=False), list(levels))
 
 
 def _from_arrow(raw: bytes, mime: str) -> Columns:
@@ -138,11 +144,15 @@ def _from_arrow(raw: bytes, mime: str) -> Columns:
 
 
 def _arrow_column(col: Any, pa: Any) -> Any:
-    """Text as a Categorical (dictionary-encoded once), numbers as numpy (nulls as NaN)."""
+    """Text factorised once (Arrow's dictionary encoding), numbers as numpy (nulls as NaN)."""
     t = col.type
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
         encoded = col if pa.types.is_dictionary(t) else col.dictionary_encode()
-        return encoded.to_pandas()
+        array = encoded.combine_chunks() if hasattr(encoded, "combine_chunks") else encoded
+        if isinstance(array, pa.ChunkedArray):  # no chunks: an empty column
+            array = pa.array([], type=pa.dictionary(pa.int32(), pa.string()))
+        codes = array.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return Coded(codes.astype(np.int64, copy=False), array.dictionary.to_pylist())
     if pa.types.is_boolean(t):
         return np.asarray(col.to_pylist(), dtype=object)
     if pa.types.is_timestamp(t) or pa.types.is_date(t):

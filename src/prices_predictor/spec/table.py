@@ -19,12 +19,14 @@ import numpy as np
 import pandas as pd
 
 from prices_predictor.core.cells import dates
-from prices_predictor.core.table import Table
+from prices_predictor.core.table import Coded, Table
 from prices_predictor.spec.model import DataSpec, Feature, field_map
 from prices_predictor.spec.requests import MAX_TEXT
 
 SHOW_ROWS = 5
 MAX_ID = 10**15
+
+SMALL_LIST = 2000  # up to this many cells, a column from JSON is factorised in Python
 
 
 @dataclass
@@ -167,11 +169,26 @@ def _dates(values: Any) -> tuple[np.ndarray, dict[str, str] | None]:
     return years, None
 
 
+def _factorize_list(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """A short column parsed from JSON, factorised with a dict: pandas' fixed cost per call
+    is larger than the work for a few hundred cells. None (JSON null) is missing."""
+    index: dict[Any, int] = {}
+    codes = [-1 if v is None else index.setdefault(v, len(index)) for v in values]
+    return np.array(codes, dtype=np.int64), list(index)
+
+
 def _text(values: Any) -> tuple[Any, dict[str, str] | None]:
-    """A text column as a Categorical (each distinct value checked, and later encoded, once)."""
-    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+    """A text column factorised (each distinct value checked, and later encoded, once)."""
+    if isinstance(values, Coded):
+        codes, levels = values.codes, list(values.levels)
+    elif isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
         cat = pd.Categorical(values)
         codes, levels = np.asarray(cat.codes), list(cat.categories)
+    elif isinstance(values, list) and len(values) <= SMALL_LIST:
+        try:
+            codes, levels = _factorize_list(values)
+        except TypeError:  # unhashable cells (lists, objects)
+            return None, {"rule": "string_type", "message": "not text or a number"}
     else:
         obj = np.asarray(values, dtype=object)
         try:
@@ -192,7 +209,7 @@ def _text(values: Any) -> tuple[Any, dict[str, str] | None]:
         codes = np.where(np.isin(codes, blank), -1, codes)
     if not levels:
         return np.full(len(codes), None, dtype=object), None
-    return pd.Categorical.from_codes(codes, pd.Index(levels, dtype=object)), None
+    return Coded(np.asarray(codes, dtype=np.int64), levels), None
 
 
 def transpose(columns: Sequence[str], data: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:

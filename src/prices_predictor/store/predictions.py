@@ -14,9 +14,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
+
+from prices_predictor.core.table import Coded
 
 log = logging.getLogger("prices_predictor.store.predictions")
 
@@ -204,15 +207,31 @@ def encode_batch(columns: dict[str, Any], prices: Any) -> tuple[int, bytes]:
     import pyarrow as pa  # lazy: pyarrow only when a batch is logged
 
     named = {**columns, **dict(zip(PRICE_FIELDS, prices, strict=True))}
-    table = pa.table({c: pa.array(_plain(v), from_pandas=True) for c, v in named.items()})
+    arrays = {c: _plain(v) for c, v in named.items()}
+    table = pa.table(
+        {
+            c: v if isinstance(v, pa.Array) else pa.array(v, from_pandas=True)
+            for c, v in arrays.items()
+        }
+    )
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return table.num_rows, sink.getvalue().to_pybytes()
 
 
+def _arrow(values: Any, pa: Any) -> Any:
+    return values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
+
+
 def _plain(values: Any) -> Any:
-    """Categoricals as their values (mixed-type levels as text)."""
+    """Factorised text and Categoricals as their values (mixed-type levels as text)."""
+    if isinstance(values, Coded):
+        import pyarrow as pa  # lazy: pyarrow only when a batch is logged
+
+        levels = pa.array([str(v) for v in values.levels], type=pa.string())
+        codes = np.asarray(values.codes, dtype=np.int32)
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), levels)
     if hasattr(values, "categories"):
         return [None if v is None or v != v else str(v) for v in values.astype(object)]
     return values
