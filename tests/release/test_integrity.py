@@ -89,14 +89,16 @@ def test_a_registry_artifact_that_differs_from_what_was_logged_is_refused(
     # damaged in the artifact store itself (the copied registry still points at the session's
     # artifact store, so the file is restored afterwards): refused, with the file named
     shutil.rmtree(tmp_path / "pp" / "serving")
-    stored = _joblib(Path(trained_home["PP_HOME"]) / "mlartifacts")
-    original = stored.read_bytes()
+    store = Path(trained_home["PP_HOME"]) / "mlartifacts"
+    originals = {p: p.read_bytes() for p in store.rglob("*.joblib")}  # every version's model
     try:
-        stored.write_bytes(b"not the model that was trained")
+        for p in originals:
+            p.write_bytes(b"not the model that was trained")
         out.unlink()
         proc = run_cli(args, env)
     finally:
-        stored.write_bytes(original)
+        for p, data in originals.items():
+            p.write_bytes(data)
     assert proc.returncode == 2, proc.stderr
     assert "v1" in proc.stderr and "does not match the checksum logged at training" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -8,7 +8,7 @@ import json
 import logging
 from pathlib import Path
 
-from prices_predictor.core.errors import ModelIntegrityError
+from prices_predictor.core.errors import BundleError, ModelIntegrityError
 
 CHECKSUMS_FILE = "checksums.json"
 log = logging.getLogger("prices_predictor.tracking.checksums")
@@ -45,11 +45,14 @@ def verify_checksums(root: Path, what: str) -> bool:
 
 
 def check_files(root: Path, expected: dict[str, str], what: str, when: str) -> None:
-    """Every file of ``expected`` (path under ``root`` -> digest) present and unchanged."""
+    """Every file of ``expected`` (path under ``root`` -> digest) present and unchanged.
+
+    A missing file is a BundleError (it may be a download cut short: retried later); a file
+    whose bytes differ is a ModelIntegrityError (never loaded, never retried)."""
     for rel, digest in expected.items():
         p = root / rel
         if not p.is_file():
-            raise ModelIntegrityError(f"{what}: file missing: {rel}")
+            raise BundleError(f"{what}: file missing: {rel}")
         if sha256(p) != digest:
             raise ModelIntegrityError(
                 f"{what}: {rel} does not match the checksum {when} "
