@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from prices_predictor.core.aliases import CHALLENGER, CHAMPION
@@ -95,10 +96,8 @@ class ModelHolder:
         self.settings = settings
         self.variants: dict[str, LoadedModel] = {}
         self.last_error: str | None = None
-        self.integrity_failures = 0
         self._refused: set[tuple[str, str]] = set()  # (variant, version or bundle digest)
         self._bundle_digest: str | None = None  # of the manifest of the bundle being served
-        self._target = ""  # what the variant being reloaded points to
         self._lock = threading.Lock()
 
     @property
@@ -124,21 +123,25 @@ class ModelHolder:
             for variant, alias in targets.items():
                 try:
                     result[variant] = self._reload_one(variant, alias)
-                except ModelIntegrityError as exc:  # never retried: the bytes will not change
-                    self.integrity_failures += 1
-                    self._refused.add((variant, self._target))
-                    msg = f"{type(exc).__name__}: {exc}"
-                    result[variant] = f"error: {msg}"
-                    if variant == CHAMPION:
-                        self.last_error = msg
-                    log.error("model refused", extra={"variant": variant, "error": msg})
                 except Exception as exc:  # keep serving the old model; report why
                     msg = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                     result[variant] = f"error: {msg}"
                     if variant == CHAMPION:
                         self.last_error = msg
-                    log.error("model load failed", extra={"variant": variant, "error": msg})
+                    what = "refused" if isinstance(exc, ModelIntegrityError) else "load failed"
+                    log.error(f"model {what}", extra={"variant": variant, "error": msg})
             return result
+
+    def _checked(
+        self, variant: str, target: str, load: Callable[[], LoadedModel | None]
+    ) -> LoadedModel | None:
+        """``load()``, remembering a refusal: bytes that failed their checksums will not pass
+        on a retry, so ``target`` (a version or a bundle's manifest digest) is not retried."""
+        try:
+            return load()
+        except ModelIntegrityError:
+            self._refused.add((variant, target))
+            raise
 
     def _reload_one(self, variant: str, alias: str | None) -> str:
         s = self.settings
@@ -147,14 +150,16 @@ class ModelHolder:
             # a bundle replaced in place (a new export, a mounted volume) is picked up by its
             # manifest; its files are verified before it replaces what serves
             digest = _manifest_digest(Path(s.model_uri))
-            self._target = digest
             current = self.variants.get(variant)
             if (current is not None and digest == self._bundle_digest) or (
                 variant,
                 digest,
             ) in self._refused:
                 return "unchanged"
-            loaded: LoadedModel | None = load_from_bundle(Path(s.model_uri))
+            bundle = Path(s.model_uri)
+            loaded: LoadedModel | None = self._checked(
+                variant, digest, lambda: load_from_bundle(bundle)
+            )
             self._bundle_digest = digest
         else:
             version = alias_version(s.model_name, alias)
@@ -166,13 +171,12 @@ class ModelHolder:
                 if variant == CHAMPION:
                     self.last_error = f"registry has no '{alias}' alias for {s.model_name}"
                 return "absent"
-            self._target = version
             if (current is not None and current.version == version) or (
                 variant,
                 version,
             ) in self._refused:
                 return "unchanged"
-            loaded = load_from_registry(s, alias)
+            loaded = self._checked(variant, version, lambda: load_from_registry(s, alias))
         if loaded is None:
             return "absent"
         loaded.warm()
