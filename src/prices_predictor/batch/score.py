@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,29 @@ class BatchResult:
     key_missing: dict[str, int] = field(default_factory=dict)  # key feature -> rows imputed
     out_of_range: dict[str, int] = field(default_factory=dict)  # feature -> rows outside
     seconds: dict[str, float] = field(default_factory=dict)  # read, prepare, score, write
+
+    def warnings(self) -> list[str]:
+        """What the user should know about the rows, one sentence each (``predict`` prints
+        them, a job reports them as its findings)."""
+        out = []
+        for v in self.report.soft:
+            if v.rule.startswith("schema:"):  # counts columns, not rows
+                out.append(
+                    f"{v.count} feature columns absent (e.g. {v.column}): imputed in every row"
+                )
+            else:
+                out.append(f"{v.column}: {v.rule} ({_rows(v.count)})")
+        out += [f"{col} missing in {_rows(n)}: imputed" for col, n in self.key_missing.items()]
+        out += [
+            f"{col} outside the training range in {_rows(n)}: "
+            "priced as the nearest houses the model has seen"
+            for col, n in self.out_of_range.items()
+        ]
+        return out
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def check_output(out: Path) -> None:
@@ -73,13 +96,19 @@ def read_houses(data: str, spec: DataSpec) -> pd.DataFrame:
 
 
 def score_file(
-    model: PriceModel, data: str, out: Path, keep: Sequence[str] | None = None
+    model: PriceModel,
+    data: str,
+    out: Path,
+    keep: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BatchResult:
     """Score every row of ``data`` and write ``keep`` columns + price, price_low, price_high.
 
     ``keep`` defaults to the id columns present (the spec's id and columns named like an id
     or a row number, e.g. Ames' ``Order`` and ``PID``). The output appears whole or not at
-    all (written to a temporary file, then renamed).
+    all (written to a temporary file, then renamed). ``progress(rows_done, rows_total)`` is
+    called once the rows are read and valid, then as slices are scored; an exception it raises
+    abandons the file with nothing written.
     """
     check_output(out)
     if out.exists() and Path(data).exists() and out.samefile(data):
@@ -98,11 +127,14 @@ def score_file(
             raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
     report = validate(df, spec, target=False, training=False, source=data)
     require_valid(report, data)
+    n = len(df)
+    if progress is not None:
+        progress(0, n)
     t1 = time.perf_counter()
     # load (or compile) the kernels first, not in the scoring time
     model.warm_kernels()
     t2 = time.perf_counter()
-    log_price = model.predict_log(df)
+    log_price = model.predict_log(df, None if progress is None else lambda k: progress(k, n))
     low, high = model.price_range(log_price)
     t3 = time.perf_counter()
     result = pd.DataFrame({c: df[source[c]].to_numpy() for c in kept})

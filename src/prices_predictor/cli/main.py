@@ -7,6 +7,7 @@ import typer
 from prices_predictor.cli import (
     ab_cmds,
     explain_cmds,
+    jobs_cmds,
     monitor_cmds,
     predict_cmds,
     registry_cmds,
@@ -25,6 +26,7 @@ train_cmds.register(app)
 registry_cmds.register(app)
 serve_cmds.register(app)
 predict_cmds.register(app)
+jobs_cmds.register(app)
 explain_cmds.register(app)
 monitor_cmds.register(app)
 ab_cmds.register(app)

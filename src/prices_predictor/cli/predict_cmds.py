@@ -45,23 +45,8 @@ def predict(
     model, label = command_model(s, version)
     with user_errors():
         res = score_file(model, data, out, keep or None)
-    for v in res.report.soft:
-        if v.rule.startswith("schema:"):  # counts columns, not rows
-            text = f"{v.count} feature columns absent (e.g. {v.column}): imputed in every row"
-        else:
-            text = f"{v.column}: {v.rule} ({_rows(v.count)})"
+    for text in res.warnings():
         err_console.print(f"warning: {text}", highlight=False, soft_wrap=True)
-    for col, n in res.key_missing.items():
-        err_console.print(
-            f"warning: {col} missing in {_rows(n)}: imputed", highlight=False, soft_wrap=True
-        )
-    for col, n in res.out_of_range.items():
-        err_console.print(
-            f"warning: {col} outside the training range in {_rows(n)}: "
-            "priced as the nearest houses the model has seen",
-            highlight=False,
-            soft_wrap=True,
-        )
     if res.ignored:
         err_console.print(
             f"ignored columns: {', '.join(res.ignored)}", highlight=False, soft_wrap=True
@@ -74,7 +59,3 @@ def predict(
         highlight=False,
         soft_wrap=True,
     )
-
-
-def _rows(n: int) -> str:
-    return f"{n:,} row" + ("" if n == 1 else "s")

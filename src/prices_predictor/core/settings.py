@@ -130,6 +130,43 @@ class Settings(BaseSettings):
         "NUMBA_CACHE_DIR, when set, wins.",
     )
 
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis of the batch job queue (API and workers); while it is down only the "
+        "job routes answer 503.",
+    )
+    jobs_dir: str | None = Field(
+        None,
+        description="Where job uploads and results are kept: a directory or an fsspec URL "
+        "(s3://bucket/prefix); default PP_HOME/jobs. API and workers must see the same place.",
+    )
+    api_url: str = Field(
+        "http://127.0.0.1:8000", description="The API the 'jobs' commands talk to."
+    )
+    job_queue: str = Field("prices", description="Queue the API submits jobs to.")
+    max_job_bytes: int = Field(
+        1_000_000_000, ge=1024, description="Max size of a file submitted as a job."
+    )
+    job_ttl_s: int = Field(
+        86_400,
+        ge=60,
+        description="A job, its upload and its result expire this long after "
+        "submission (queued) or after they end.",
+    )
+    job_timeout_s: int = Field(
+        3600, ge=10, description="A job still running after this long is stopped and failed."
+    )
+    job_heartbeat_s: int = Field(
+        5, ge=1, le=60, description="How often a busy worker says it is alive."
+    )
+    job_grace_s: int = Field(
+        10,
+        ge=2,
+        le=600,
+        description="A running job whose worker has not been heard of for job_heartbeat_s + "
+        "this is taken as abandoned (worker killed) and queued again.",
+    )
+
     ab_experiment_id: str = Field("", description="Running A/B experiment id ('' = none).")
     ab_weight: float = Field(0.0, ge=0, le=1, description="Challenger share of traffic.")
     ab_event: str = Field("lead_contacted", description="Business event the A/B report counts.")
@@ -170,6 +207,10 @@ class Settings(BaseSettings):
     @property
     def journal_dir(self) -> Path:
         return self.home / "journal"
+
+    @property
+    def jobs_root(self) -> str:
+        return self.jobs_dir or str(self.home / "jobs")
 
     @property
     def prediction_db(self) -> str:

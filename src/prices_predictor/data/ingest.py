@@ -108,6 +108,20 @@ class FileSource(DataSource):
             raise DataError(f"{self.path}: no rows")
         return df
 
+    def header(self) -> list[str]:
+        """The column names, reading as little of the file as the format allows."""
+        if self.path.stat().st_size == 0:
+            raise DataError(f"{self.path}: file is empty")
+        try:
+            names = [str(c) for c in self._header()]
+        except DataError:
+            raise
+        except Exception as exc:
+            raise DataError(f"{self.path}: cannot read {self.kind}: {_first_line(exc)}") from exc
+        if not names:
+            raise DataError(f"{self.path}: no columns")
+        return names
+
     @property
     def kind(self) -> str:
         return self.suffixes[0].lstrip(".").upper()
@@ -115,9 +129,18 @@ class FileSource(DataSource):
     @abstractmethod
     def _parse(self, categories: Collection[str]) -> pd.DataFrame: ...
 
+    def _header(self) -> list[str]:
+        return list(self._parse(()).columns)
+
 
 class CsvSource(FileSource):
     suffixes = (".csv",)
+
+    def _header(self) -> list[str]:
+        try:
+            return list(pd.read_csv(self.path, nrows=0).columns)
+        except pd.errors.EmptyDataError as exc:
+            raise DataError(f"{self.path}: file is empty") from exc
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         try:
@@ -128,6 +151,11 @@ class CsvSource(FileSource):
 
 class ParquetSource(FileSource):
     suffixes = (".parquet", ".pq")
+
+    def _header(self) -> list[str]:
+        import pyarrow.parquet as pq  # lazy: pyarrow only to read Parquet
+
+        return list(pq.read_schema(self.path).names)
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         if not categories:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,16 +55,23 @@ class PriceModel:
         """Predictions on the model's scale -> prices (the spec's inverse transform)."""
         return np.asarray(to_price(log_pred, self.spec.target.transform))
 
-    def predict_log(self, rows: Rows) -> np.ndarray:
-        out = self._predict_log_features(rows)
+    def predict_log(self, rows: Rows, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Log prediction per row; ``progress(rows_done)`` is called as slices finish (it may
+        raise to abandon the batch, e.g. a cancelled job)."""
+        out = self._predict_log_features(rows, progress)
         if self.location is None:
             return out
         return out + self.location.effect(rows)
 
-    def _predict_log_features(self, rows: Rows) -> np.ndarray:
+    def _predict_log_features(
+        self, rows: Rows, progress: Callable[[int], None] | None
+    ) -> np.ndarray:
         n = len(rows)
         if n < PIPELINE_ROWS:
-            return self.predict_log_encoded(self.encoder.transform(rows))
+            small = self.predict_log_encoded(self.encoder.transform(rows))
+            if progress is not None:
+                progress(n)
+            return small
         # In slices, and pipelined: encoding holds the GIL on one core while the kernel scores
         # the previous slice on every core without it. Slices also keep the encoded matrix
         # small (a million rows would be ~2 GB, cache-cold).
@@ -75,6 +83,15 @@ class PriceModel:
 
         def score(a: int, X: np.ndarray) -> None:
             out[a : a + len(X)] = self.predict_log_encoded(X)
+
+        done = 0
+
+        def finished(f: Future[None]) -> None:
+            nonlocal done
+            f.result()
+            done = min(n, done + size)
+            if progress is not None:
+                progress(done)
 
         with ThreadPoolExecutor(1, thread_name_prefix="pp-score") as scorer:
             queued: deque[Future[None]] = deque()
@@ -88,9 +105,9 @@ class PriceModel:
                 X = buffers[k % 2][: m * nf].reshape((m, nf), order="F")
                 queued.append(scorer.submit(score, a, self.encoder.transform(part, out=X)))
                 if len(queued) > 1:  # one slice scoring, the next one waiting: no idle core
-                    queued.popleft().result()
+                    finished(queued.popleft())
             for f in queued:
-                f.result()
+                finished(f)
         return out
 
     def predict_log_encoded(self, X: np.ndarray) -> np.ndarray:

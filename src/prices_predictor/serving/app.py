@@ -7,6 +7,8 @@ from fastapi.responses import ORJSONResponse
 
 from prices_predictor import __version__
 from prices_predictor.core.settings import Settings, get_settings
+from prices_predictor.jobs.files import job_files
+from prices_predictor.jobs.queue import DURATION_BUCKETS, JobQueue
 from prices_predictor.serving import errors, fastpath, openapi
 from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.jsonlog import setup_json_logging
@@ -19,6 +21,7 @@ from prices_predictor.serving.routers import (
     docs,
     explain,
     health,
+    jobs,
     metrics,
     mlflow,
     monitoring,
@@ -64,11 +67,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.holder = holder
     app.state.predlog = predlog
     app.state.service = PredictionService(s, holder, m, predlog)
+    app.state.jobs = JobQueue(s)  # connects on first use: Redis down affects job routes only
+    app.state.job_files = job_files(s)
+    app.state.job_files.prepare()
+    m.watch_jobs(app.state.jobs.stats, DURATION_BUCKETS)
     errors.install(app, m)
     openapi.install(app, holder)
     for r in (
         health.router,
         predict.router,
+        jobs.router,
         mlflow.router,
         v2.router,
         explain.router,
@@ -83,5 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
     single = next(r for r in predict.router.routes if getattr(r, "path", "") == fastpath.PATH)
     app.add_middleware(fastpath.SinglePredictPath, service=app.state.service, route=single)
-    app.add_middleware(ObservabilityMiddleware, metrics=m, max_body_bytes=s.max_body_bytes)
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=m,
+        max_body_bytes=s.max_body_bytes,
+        large_bodies={jobs.PATH: s.max_job_bytes},
+    )
     return app

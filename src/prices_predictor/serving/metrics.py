@@ -6,7 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from prices_predictor.store.predlog import LogStats
@@ -85,6 +90,11 @@ class Metrics:
         """Journal and shipper figures, read when Prometheus scrapes."""
         self.registry.register(_LogCollector(stats))
 
+    def watch_jobs(self, stats: Callable[[], dict[str, Any]], buckets: tuple[float, ...]) -> None:
+        """The job queue and the workers' totals, read from Redis when Prometheus scrapes
+        (a worker has no port of its own to scrape)."""
+        self.registry.register(_JobsCollector(stats, buckets))
+
     def variant(self, variant: str) -> VariantSeries:
         """Series for one A/B variant (champion or challenger: a bounded set)."""
         series = self._variants.get(variant)
@@ -128,3 +138,42 @@ class _LogCollector(Collector):
             ("lost_bytes", "Journal bytes found damaged (never stored)", s.lost_bytes),
         ):
             yield CounterMetricFamily(f"pp_prediction_log_{name}", doc, value=value)
+
+
+class _JobsCollector(Collector):
+    def __init__(self, stats: Callable[[], dict[str, Any]], buckets: tuple[float, ...]) -> None:
+        self.stats = stats
+        self.buckets = buckets
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            s = self.stats()
+        except Exception:  # Redis down: say so, the rest of /metrics still answers
+            yield GaugeMetricFamily("pp_jobs_queue_up", "Job queue (Redis) reachable", value=0)
+            return
+        yield GaugeMetricFamily("pp_jobs_queue_up", "Job queue (Redis) reachable", value=1)
+        yield GaugeMetricFamily("pp_jobs_queue_length", "Jobs waiting", value=s["queued"])
+        by_state = GaugeMetricFamily("pp_jobs", "Jobs kept, by state", labels=["state"])
+        for state in ("queued", "running", "finished", "failed", "cancelled"):
+            by_state.add_metric([state], s[state])
+        yield by_state
+        yield GaugeMetricFamily(
+            "pp_jobs_abandoned",
+            "Running jobs whose worker stopped beating (queued again at the next maintenance)",
+            value=s["abandoned"],
+        )
+        yield GaugeMetricFamily("pp_jobs_workers", "Workers on the queue", value=s["workers"])
+        t = s["totals"]
+        yield CounterMetricFamily("pp_job_rows", "Rows priced by jobs", value=t.get("rows", 0.0))
+        yield GaugeMetricFamily(
+            "pp_job_last_rows_per_second",
+            "Rows per second of the last finished job",
+            value=t.get("last_rows_per_s", 0.0),
+        )
+        jobs = t.get("jobs", 0.0)
+        yield HistogramMetricFamily(
+            "pp_job_duration_seconds",
+            "Time a worker spent on a finished job (model, read, score, write)",
+            buckets=[(str(b), t.get(f"le:{b}", 0.0)) for b in self.buckets] + [("+Inf", jobs)],
+            sum_value=t.get("seconds", 0.0),
+        )

@@ -45,10 +45,17 @@ def _route_of(scope: Scope) -> str:
 class ObservabilityMiddleware:
     """X-Request-ID in and out, 413 over the size limit, one JSON log line per request."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body_bytes: int,
+        large_bodies: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
+        self.large = large_bodies or {}  # path -> its own limit (file uploads)
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,8 +74,9 @@ class ObservabilityMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = rid
         status = 500
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _too_large(send, rid, self.max_body)
+        limit = self.large.get(scope["path"], self.max_body)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _too_large(send, rid, limit)
             self._record(scope, 413, start, rid)
             return
         seen = 0
@@ -78,7 +86,7 @@ class ObservabilityMiddleware:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_body:
+                if seen > limit:
                     raise _BodyTooLarge
             return msg
 
@@ -97,7 +105,7 @@ class ObservabilityMiddleware:
             await self.app(scope, checked, send_wrapper)
         except _BodyTooLarge:
             status = 413
-            await _too_large(send, rid, self.max_body)
+            await _too_large(send, rid, limit)
         finally:
             self._record(scope, status, start, rid)
 

@@ -1,0 +1,76 @@
+"""What a submitted file must be before it becomes a job: a CSV, Parquet or ZIP (one CSV)
+whose header names at least one of the model's features. Anything else is refused at once
+(HTTP 4xx) rather than failing later in a worker; the rows themselves are checked by the
+worker with the model's spec, exactly as ``predict`` checks them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from prices_predictor.core.errors import DataError
+from prices_predictor.data.ingest import CsvSource, FileSource, ParquetSource, ZipSource
+from prices_predictor.spec.model import DataSpec, field_map
+
+# a file's first bytes say what it is, whatever name or content type it came with
+MAGIC = ((b"PAR1", ".parquet"), (b"PK\x03\x04", ".zip"), (b"PK\x05\x06", ".zip"))
+SOURCES: dict[str, type[FileSource]] = {
+    ".csv": CsvSource,
+    ".parquet": ParquetSource,
+    ".zip": ZipSource,
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An accepted file: its kind, columns and (Parquet) row count."""
+
+    suffix: str
+    columns: list[str]
+    rows: int | None
+
+
+def sniff(head: bytes) -> str:
+    """'.parquet', '.zip' or '.csv' from the first bytes of a file."""
+    for magic, suffix in MAGIC:
+        if head.startswith(magic):
+            return suffix
+    if b"\x00" in head[:4096]:
+        raise DataError("not a CSV, Parquet or ZIP file (binary content of another kind)")
+    return ".csv"
+
+
+def check_upload(path: Path, name: str, spec: DataSpec) -> Upload:
+    """Header checks of a received file; errors name the file as the client called it."""
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if not head:
+        raise DataError(f"{name}: file is empty")
+    try:
+        suffix = sniff(head)
+        columns = SOURCES[suffix](path).header()
+    except DataError as exc:
+        text = str(exc).replace(str(path), name)
+        raise DataError(text if text.startswith(name) else f"{name}: {text}") from None
+    names = field_map(spec)
+    as_columns = [names.get(c, c) for c in columns]
+    twice = [c for c, k in Counter(as_columns).items() if k > 1]
+    if twice:
+        raise DataError(f"{name}: column '{twice[0]}' appears more than once")
+    inputs = set(spec.inputs())
+    if not inputs.intersection(as_columns):
+        example = ", ".join(spec.inputs()[:3])
+        raise DataError(
+            f"{name}: none of its {len(columns)} columns is an input of the model "
+            f"(expected e.g. {example}): not a table of houses for this model"
+        )
+    rows = _parquet_rows(path) if suffix == ".parquet" else None
+    return Upload(suffix, columns, rows)
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq  # lazy: pyarrow only for Parquet uploads
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
