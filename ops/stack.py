@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ops import postgres
+from ops import postgres, redis
 from ops.procs import wait_http
 from prices_predictor.core.errors import UserError
 
@@ -76,6 +76,7 @@ class Ports:
     mlflow: int = 5000
     api: int = 8000
     prometheus: int = 9090
+    redis: int = 6379
 
 
 @dataclass
@@ -120,6 +121,10 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.api}"
 
     @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.ports.redis}/0"
+
+    @property
     def prometheus_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.prometheus}"
 
@@ -133,6 +138,8 @@ class Stack:
             "API_HOST": "127.0.0.1",
             "API_PORT": str(self.ports.api),
             "PROMETHEUS_LISTEN": f"127.0.0.1:{self.ports.prometheus}",
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(self.ports.redis),
         }
 
     def paths(self) -> dict[str, str]:
@@ -140,6 +147,9 @@ class Stack:
             "/etc/prometheus/": f"{self.dir / 'prometheus'}/",
             "--storage.tsdb.path=/prometheus": f"--storage.tsdb.path={self.dir / 'promdata'}",
         }
+
+    def _local_path(self, name: str, arg: str) -> str:
+        return str(self.dir / "redis") if name == "redis" and arg == "/data" else arg
 
     def service_env(self, name: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("PP_")}
@@ -150,7 +160,7 @@ class Stack:
         )
         if name == "mlflow":
             base["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-        if name in ("trainer", "api"):
+        if name in ("trainer", "api", "worker"):
             base.update(PP_MLFLOW_TRACKING_URI=self.mlflow_url, PP_HOME=str(self.dir / name))
             for k in (
                 "PP_PARAMS_FILE",
@@ -162,6 +172,12 @@ class Stack:
             ):
                 if k in os.environ:
                     base[k] = os.environ[k]
+        if name in ("api", "worker"):
+            base.update(
+                PP_REDIS_URL=self.redis_url,
+                PP_JOBS_DIR=str(self.dir / "jobs"),
+                PP_MODEL_URI="",
+            )
         if name == "api":
             base.update(
                 PP_PREDICTION_DB_URL=self.db_url,
@@ -174,7 +190,12 @@ class Stack:
 
     def argv(self, name: str) -> list[str]:
         argv = local_argv(compose_commands(compose_file(self.root))[name], self.env(), self.paths())
-        return ["prometheus", *argv] if name == "prometheus" else argv
+        argv = [self._local_path(name, a) for a in argv]
+        if name == "prometheus":
+            return ["prometheus", *argv]
+        if name == "worker":  # compose's restart: always
+            return [sys.executable, str(Path(__file__).with_name("supervise.py")), *argv]
+        return argv
 
     # ---- lifecycle -----------------------------------------------------------------------
     def up(self) -> None:
@@ -184,11 +205,15 @@ class Stack:
         try:
             postgres.start(self.pg_dir, self.ports.postgres)
             self._save()
+            (self.dir / "redis").mkdir(exist_ok=True)
+            self._spawn("redis")
+            redis.wait(self.redis_url, 30)
             self._spawn("mlflow")
             _wait(f"{self.mlflow_url}/health", 120, "mlflow")
             self._run("trainer")
             self._spawn("api")
             _wait(f"{self.api_url}/ready", 120, "api")
+            self._spawn("worker")
             self._write_prometheus_config()
             self._spawn("prometheus")
             _wait(f"{self.prometheus_url}/-/ready", 60, "prometheus")
@@ -198,7 +223,7 @@ class Stack:
 
     def down(self) -> None:
         state = self._load()
-        for name in ("prometheus", "api", "mlflow"):
+        for name in ("prometheus", "worker", "api", "mlflow", "redis"):
             pid = state.get("pids", {}).get(name)
             if pid:
                 stop_pid(pid)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,3 +100,42 @@ def postgres_server(workdir: Path) -> Iterator[str]:
         postgres.stop(base)
         shutil.rmtree(base, ignore_errors=True)
         del workdir
+
+
+@contextlib.contextmanager
+def redis_server(
+    workdir: Path, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A private redis-server on 127.0.0.1 with append-only persistence in ``workdir``."""
+    from ops import redis
+
+    url, proc = redis.start(workdir, port or free_port(), workdir / "redis.log")
+    try:
+        yield url, proc
+    finally:
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def job_worker(
+    env: dict[str, str], log_path: Path, *args: str, timeout: float = 90
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``prices-predictor worker`` yielded once it listens on its queue."""
+    argv = [sys.executable, "-m", "prices_predictor.cli", "worker", *args]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while b"Listening on" not in log_path.read_bytes():
+            if proc.poll() is not None:
+                if "--burst" in args:
+                    break
+                raise RuntimeError(f"worker exited with {proc.returncode}: {log_path.read_text()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker not listening after {timeout}s")
+            time.sleep(0.1)
+        yield proc
+    finally:
+        stop_process(proc)

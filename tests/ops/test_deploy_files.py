@@ -27,7 +27,21 @@ def test_yaml_files_parse() -> None:
 
 def test_compose_topology() -> None:
     services = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["services"]
-    assert set(services) == {"postgres", "mlflow", "trainer", "api", "prometheus"}
+    assert set(services) == {
+        "postgres",
+        "mlflow",
+        "trainer",
+        "api",
+        "prometheus",
+        "redis",
+        "worker",
+    }
+    assert "--appendonly" in services["redis"]["command"]  # queued jobs survive a restart
+    assert services["worker"]["restart"] == "always"
+    for name in ("api", "worker"):  # one queue, one place for uploads and results
+        assert services[name]["environment"]["PP_REDIS_URL"].startswith("redis://redis:")
+        assert services[name]["environment"]["PP_JOBS_DIR"] == "/jobs"
+        assert "jobs:/jobs" in services[name]["volumes"]
     assert "healthcheck" in services["postgres"] and "healthcheck" in services["mlflow"]
     api_deps = services["api"]["depends_on"]
     assert api_deps["postgres"]["condition"] == "service_healthy"
@@ -103,16 +117,25 @@ def test_prometheus_config_and_rules_pass_promtool(tmp_path: Path) -> None:
 
 
 def test_stack_runs_the_compose_commands(tmp_path: Path) -> None:
-    stack = Stack(tmp_path, Ports(1, 2, 3, 4), root=ROOT)
+    stack = Stack(tmp_path, Ports(1, 2, 3, 4, 5), root=ROOT)
     compose = compose_commands(DEPLOY / "docker-compose.yml")
-    for name in ("mlflow", "trainer", "api", "prometheus"):
+    for name in ("mlflow", "trainer", "api", "prometheus", "redis", "worker"):
         argv = stack.argv(name)
-        tail = argv[1:] if name == "prometheus" else argv
+        tail = argv[1:] if name == "prometheus" else argv[2:] if name == "worker" else argv
         assert len(tail) == len(compose[name])
         for local, raw in zip(tail, compose[name], strict=True):
-            if "$" not in raw and "/opt/venv" not in raw and "/prometheus" not in raw:
+            if (
+                "$" not in raw
+                and "/opt/venv" not in raw
+                and raw not in ("/data",)
+                and "/prometheus" not in raw
+            ):
                 assert local == raw  # literal arguments are taken verbatim
     assert stack.argv("api")[1:] == ["serve", "--host", "127.0.0.1", "--port", "3"]
+    assert stack.argv("redis")[:5] == ["redis-server", "--port", "5", "--bind", "127.0.0.1"]
+    assert str(tmp_path / "stack" / "redis") in stack.argv("redis")
+    assert stack.argv("worker")[1].endswith("ops/supervise.py")
+    assert stack.argv("worker")[3:] == ["worker"]
     assert stack.argv("trainer")[-1].endswith("prices-predictor train || [ $? -eq 3 ]")
 
 

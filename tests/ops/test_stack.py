@@ -34,7 +34,7 @@ def stack(
         monkeypatch.setenv(k, v)
     s = Stack(
         tmp_path / "pp",
-        Ports(free_port(), free_port(), free_port(), free_port()),
+        Ports(free_port(), free_port(), free_port(), free_port(), free_port()),
         root=ROOT,
         scrape_interval="1s",
         reload_interval_s=0.5,
@@ -92,6 +92,15 @@ def test_stack_serves_scrapes_reloads_and_loses_nothing(stack: Stack) -> None:
         r = httpx.post(f"{stack.api_url}/v1/predict", json={"gr_liv_area": 1500}, timeout=10)
         assert r.headers["x-model-version"] == str(v2)
         sent += 1
+    # a job through the stack's Redis and worker (supervised: killed, it comes back)
+    job_id = _job(stack, b"Gr Liv Area,Overall Qual\n1500,7\n2100,8\n")
+    done = _until(lambda: _job_state(stack, job_id) == "finished", 120)
+    assert done, httpx.get(f"{stack.api_url}/v1/jobs/{job_id}").text
+    r = httpx.get(f"{stack.api_url}/v1/jobs/{job_id}/result?format=csv", timeout=10)
+    assert r.text.splitlines()[0] == "price,price_low,price_high" and len(r.text.splitlines()) == 3
+    _kill_worker(stack)
+    job_id = _job(stack, b"Gr Liv Area\n1200\n")
+    assert _until(lambda: _job_state(stack, job_id) == "finished", 120)
     # graceful stop of the API: every acknowledged prediction is in PostgreSQL
     stack.stop_service("api")
     engine = sa.create_engine(stack.db_url)
@@ -104,3 +113,28 @@ def test_stack_serves_scrapes_reloads_and_loses_nothing(stack: Stack) -> None:
     for pid in pids.values():
         with pytest.raises(ProcessLookupError):
             os.killpg(pid, 0)
+
+
+def _job(stack: Stack, body: bytes) -> str:
+    r = httpx.post(
+        f"{stack.api_url}/v1/jobs", content=body, headers={"content-type": "text/csv"}, timeout=10
+    )
+    assert r.status_code == 202, r.text
+    job_id: str = r.json()["id"]
+    return job_id
+
+
+def _job_state(stack: Stack, job_id: str) -> str:
+    state: str = httpx.get(f"{stack.api_url}/v1/jobs/{job_id}", timeout=10).json()["state"]
+    return state
+
+
+def _kill_worker(stack: Stack) -> None:
+    """kill -9 the worker under the supervisor (the supervisor's child)."""
+    import signal
+    import subprocess
+
+    sup = stack.pids["worker"]
+    kids = subprocess.run(["pgrep", "-P", str(sup)], capture_output=True, text=True).stdout.split()
+    assert len(kids) == 1, kids
+    os.kill(int(kids[0]), signal.SIGKILL)

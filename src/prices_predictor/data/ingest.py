@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +177,12 @@ class ZipSource(FileSource):
     suffixes = (".zip",)
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
+        return self._read(lambda fh: _read_csv(fh, categories))
+
+    def _header(self) -> list[str]:
+        return list(self._read(lambda fh: pd.read_csv(fh, nrows=0)).columns)
+
+    def _read(self, parse: Callable[[Any], pd.DataFrame]) -> pd.DataFrame:
         try:
             archive = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile as exc:
@@ -194,7 +200,7 @@ class ZipSource(FileSource):
                 )
             with archive.open(csvs[0]) as fh:
                 try:
-                    return _read_csv(fh, categories)
+                    return parse(fh)
                 except pd.errors.EmptyDataError as exc:
                     raise DataError(f"{self.path}: {csvs[0]} is empty") from exc
 

@@ -228,6 +228,7 @@ def describe(job: Job, cancel: bool, ttl: int, events: list[str]) -> dict[str, A
         "findings": meta.get("findings", []),
         "error": meta.get("error") if state == "failed" else None,
         "commits": sum(1 for e in events if e.startswith("commit")),
+        "history": events,  # each execution's start, the commit (the audit of "exactly once")
     }
     if state == "failed" and not out["error"]:
         out["error"] = _last_line(job.exc_info)

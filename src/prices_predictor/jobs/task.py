@@ -125,8 +125,12 @@ def _score(job: Job, s: Settings, files: JobFiles, r: Redis) -> dict[str, Any]:
         files.local_input(job.id, str(meta["input"])) as path,
         files.result_target(job.id) as out,
     ):
-        res = score_file(loaded.model, str(path), out, None, progress)
-    _event(r, job, s, f"commit rows={res.rows}")
+        try:
+            res = score_file(loaded.model, str(path), out, None, progress)
+        except DataError as exc:  # name the file as the client did, not where it is kept
+            name = str(meta.get("file") or path.name)
+            raise DataError(str(exc).replace(str(path), name)) from None
+    _event(r, job, s, f"commit rows={res.rows} model=v{loaded.version}")
     elapsed = time.perf_counter() - started
     meta["rows_total"] = meta["rows_done"] = res.rows
     meta["seconds"] = {**{k: round(v, 3) for k, v in res.seconds.items()}, "total": elapsed}
