@@ -8,12 +8,16 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from bench import kernels
+from bench import jobs, kernels
 from bench.wrk import DURATION_S
 
 
 def write_report(
-    inproc: dict[str, Any], kern: dict[str, Any], web: dict[str, Any], path: Path
+    inproc: dict[str, Any],
+    kern: dict[str, Any],
+    web: dict[str, Any],
+    job: dict[str, Any],
+    path: Path,
 ) -> None:
     lines = [
         *_intro(),
@@ -21,6 +25,7 @@ def write_report(
         *kernels.report(kern),
         *_one_row(web),
         *_batches(web, inproc),
+        *jobs.report(job),
         *_cold_starts(web),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

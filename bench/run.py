@@ -8,6 +8,7 @@
    body, constant answer: the ceiling) at concurrency 1, 8, 32; then 100-, 1,000- and
    10,000-house requests in every body type each server reads, at concurrency 1 and 8.
 4. Cold start to readiness from a bundle.
+5. A batch job (upload to result) vs ``predict`` on a 1,000,000-house file (``bench/jobs.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import kernels, wrk
+from bench import jobs, kernels, wrk
 from bench.bodies import BOTH, JSON, Body, mlflow_bodies, v2_body
 from bench.report import write_report
 from bench.servers import commands, first_start, serving
@@ -236,5 +237,7 @@ def main() -> None:
     print(f"bench: in-process {inproc}", flush=True)
     kern = kernels.compare(home / "bundle", holdout)
     with tempfile.TemporaryDirectory() as tmp:
+        job = jobs.compare(home, env, holdout, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
         web = http(env, home, holdout, Path(tmp))
-    write_report(inproc, kern, web, ROOT / "docs" / "BENCHMARKS.md")
+    write_report(inproc, kern, web, job, ROOT / "docs" / "BENCHMARKS.md")
