@@ -12,6 +12,12 @@ COPY requirements.lock pyproject.toml README.md ./
 RUN /opt/venv/bin/uv pip install --python /opt/venv/bin/python --compile-bytecode -r requirements.lock
 COPY src ./src
 RUN /opt/venv/bin/uv pip install --python /opt/venv/bin/python --no-deps .
+# --build-arg WITH_SPARK=1: the spark extra (pyspark, ~0.5 GB) for deploy/spark/; off by default
+ARG WITH_SPARK=0
+COPY requirements-spark.lock ./
+RUN if [ "$WITH_SPARK" = "1" ]; then \
+      /opt/venv/bin/uv pip install --python /opt/venv/bin/python -r requirements-spark.lock; \
+    fi
 
 FROM builder AS trainer
 ARG TRAIN_AT_BUILD=1
@@ -24,7 +30,11 @@ RUN mkdir -p /bundle && if [ "$TRAIN_AT_BUILD" = "1" ]; then \
     fi
 
 FROM python:3.11-slim AS runtime
+ARG WITH_SPARK=0
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 curl \
+    && if [ "$WITH_SPARK" = "1" ]; then \
+         apt-get install -y --no-install-recommends openjdk-17-jre-headless; \
+       fi \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 app
 COPY --from=builder /opt/venv /opt/venv

@@ -13,10 +13,11 @@ export DO_NOT_TRACK := 1
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-spark.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "uv==0.13.8"
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-spark.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
@@ -32,7 +33,7 @@ serve: install
 	$(BIN)/prices-predictor serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(BIN)/python -m pytest -m "not long"
+	$(BIN)/python -m pytest -m "not long" --durations=20
 
 # the long drills (5-minute soak); .ci/run runs them after `make test`
 test-slow: install
@@ -60,6 +61,10 @@ audit: install
 
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	{ grep '^#' requirements-spark.lock; uv pip compile pyproject.toml --extra dev --extra spark \
+		--python-version 3.11 -c requirements.lock --no-header --no-annotate \
+		| grep -E '^(pyspark|py4j)=='; } > requirements-spark.tmp
+	mv requirements-spark.tmp requirements-spark.lock
 
 stack: install
 	$(BIN)/python -m ops.stack up

@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from bench import jobs, kernels
+from bench import jobs, kernels, spark
 from bench.wrk import DURATION_S
 
 
@@ -17,6 +17,7 @@ def write_report(
     kern: dict[str, Any],
     web: dict[str, Any],
     job: dict[str, Any],
+    engines: dict[str, Any],
     path: Path,
 ) -> None:
     lines = [
@@ -26,6 +27,7 @@ def write_report(
         *_one_row(web),
         *_batches(web, inproc),
         *jobs.report(job),
+        *spark.report(engines),
         *_cold_starts(web),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@
    10,000-house requests in every body type each server reads, at concurrency 1 and 8.
 4. Cold start to readiness from a bundle.
 5. A batch job (upload to result) vs ``predict`` on a 1,000,000-house file (``bench/jobs.py``).
+6. ``predict --engine spark`` (local[2]) vs the local engine on 2,000,000 rows (``bench/spark.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import jobs, kernels, wrk
+from bench import jobs, kernels, spark, wrk
 from bench.bodies import BOTH, JSON, Body, mlflow_bodies, v2_body
 from bench.report import write_report
 from bench.servers import commands, first_start, serving
@@ -239,5 +240,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         job = jobs.compare(home, env, holdout, Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
+        engines = spark.compare(home, env, holdout, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
         web = http(env, home, holdout, Path(tmp))
-    write_report(inproc, kern, web, job, ROOT / "docs" / "BENCHMARKS.md")
+    write_report(inproc, kern, web, job, engines, ROOT / "docs" / "BENCHMARKS.md")

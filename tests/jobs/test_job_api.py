@@ -172,3 +172,41 @@ def test_files_of_jobs_that_no_longer_exist_are_swept(tmp_path: Path) -> None:
     assert removed == 1
     # a young directory may belong to a submission not yet enqueued: kept
     assert sorted(os.listdir(tmp_path / "jobs")) == ["live", "young"]
+
+
+def test_an_upload_streamed_past_the_limit_is_413_and_nothing_is_kept(api: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is enforced as it streams
+        yield b"Gr Liv Area\n"
+        for _ in range(100):
+            yield b"1500\n" * 1000
+
+    before = set(os.listdir(_jobs_dir(api)))
+    r = api.post("/v1/jobs", content=chunks(), headers={"content-type": "text/csv"})
+    assert r.status_code == 413, r.text
+    assert set(os.listdir(_jobs_dir(api))) == before
+
+
+def test_job_files_on_a_remote_file_system_go_through_staging(tmp_path: Path) -> None:
+    """fsspec's memory file system stands for s3:// and the like (not a local root)."""
+    files = JobFiles("memory://pp-test-jobs", tmp_path / "staging")
+    files.prepare()
+    assert not files.local
+    staged = files.staging_file("j1")
+    staged.write_bytes(b"Gr Liv Area\n1500\n")
+    name = files.publish_input("j1", staged, ".csv")
+    assert name == "input.csv" and not staged.parent.exists()  # staging cleaned up
+    with files.local_input("j1", name) as local:
+        assert local.read_bytes() == b"Gr Liv Area\n1500\n"
+    assert not files.has_result("j1")
+    with pytest.raises(RuntimeError), files.result_target("j1") as out:
+        out.write_bytes(b"half")
+        raise RuntimeError("killed while writing")
+    assert not files.has_result("j1")  # nothing published from a failed execution
+    with files.result_target("j1") as out:
+        out.write_bytes(b"whole")
+    assert files.has_result("j1") and files.result_size("j1") == 5
+    with files.open_result("j1") as path:
+        assert path.read_bytes() == b"whole"
+    files.remove("j1")
+    assert not files.fs.exists(files.path("j1"))
+    assert list((tmp_path / "staging").iterdir()) == []

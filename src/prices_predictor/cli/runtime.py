@@ -15,6 +15,7 @@ from prices_predictor.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from prices_predictor.models.price_model import PriceModel
+    from prices_predictor.tracking.loading import LoadedModel
 
 
 def settings() -> Settings:
@@ -64,13 +65,21 @@ def prepare(s: Settings, zenml: bool = False) -> None:
 def command_model(s: Settings, version: str | None = None) -> tuple[PriceModel, str]:
     """``tracking.loading.served_model`` for a command: registry prepared, errors as one line,
     and a label for the output."""
+    m = command_loaded(s, version)
+    return m.model, model_label(m)
+
+
+def command_loaded(s: Settings, version: str | None = None) -> LoadedModel:
     with user_errors():
         if not s.model_uri or version is not None:
             prepare(s)
         from prices_predictor.tracking.loading import served_model as load  # lazy: MLflow
 
-        m = load(s, version)
+        return load(s, version)
+
+
+def model_label(m: LoadedModel) -> str:
     label = f"{m.name} v{m.version}"
     if m.alias != f"v{m.version}":  # an explicit --version has no alias to show
         label += f" ({m.alias})"
-    return m.model, label
+    return label

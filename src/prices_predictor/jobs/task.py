@@ -20,6 +20,7 @@ from typing import Any
 from redis import Redis
 from rq import get_current_job
 from rq.job import Job
+from rq.timeouts import JobTimeoutException
 
 from prices_predictor.batch.score import score_file
 from prices_predictor.core.errors import DataError, UserError
@@ -96,9 +97,9 @@ def run(job_id: str) -> dict[str, Any]:
     files.clear_partial(job_id)
     try:
         return _score(job, s, files, r)
-    except (UserError, JobCancelled) as exc:
-        # bad input, a changed bundle or a cancel: running again won't help (rq reads this
-        # attribute of the same Job object when it handles the failure)
+    except (UserError, JobCancelled, JobTimeoutException) as exc:
+        # bad input, a changed bundle, a cancel or PP_JOB_TIMEOUT_S: running again won't help
+        # (rq reads this attribute of the same Job object when it handles the failure)
         job.retries_left = 0
         if isinstance(exc, UserError):
             meta["error"] = str(exc)

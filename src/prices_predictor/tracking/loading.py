@@ -19,7 +19,7 @@ from prices_predictor.core.errors import ModelIntegrityError, RegistryError
 from prices_predictor.core.settings import Settings
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.requests import RequestSchema, request_schema
-from prices_predictor.tracking.bundle import load_bundle, reference_path
+from prices_predictor.tracking.bundle import MANIFEST, load_bundle, reference_path
 from prices_predictor.tracking.checksums import verify_checksums
 from prices_predictor.tracking.registry import (
     REFERENCE_FILE,
@@ -46,6 +46,7 @@ class LoadedModel:
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
     reference: Path | None = None
+    directory: Path | None = None  # the verified files (bundle, or local copy of a version)
     schema: RequestSchema = field(init=False)  # the request models of the model's spec
 
     def __post_init__(self) -> None:
@@ -78,6 +79,7 @@ def load_from_bundle(path: Path) -> LoadedModel:
         str(path),
         meta,
         reference=ref if ref.exists() else None,
+        directory=path,
     )
 
 
@@ -128,4 +130,14 @@ def load_version(s: Settings, version: str, alias: str = "") -> LoadedModel:
         source,
         {**model.metadata, "tags": info.tags},
         reference=ref if ref.exists() else None,
+        directory=cache,
     )
+
+
+def load_directory(path: Path) -> PriceModel:
+    """The model in a directory made by :func:`load_version` (a version's local copy) or by
+    ``export`` (a bundle), checksums verified: what a Spark executor receives."""
+    if (path / MANIFEST).exists():
+        return load_bundle(path)[0]
+    verify_checksums(path, str(path))
+    return load_price_model_dir(path / "model")
