@@ -230,10 +230,6 @@ def soak(bundle_dir: Path, tmp_path: Path, seconds: float) -> None:
     assert p99_second < 2 * p99_first + 0.02, (p99_first, p99_second)
 
 
-def test_soak_a_minute_of_mixed_traffic(bundle_dir: Path, tmp_path: Path) -> None:
-    soak(bundle_dir, tmp_path, 60)
-
-
 @pytest.mark.long
 def test_soak_five_minutes_of_mixed_traffic(bundle_dir: Path, tmp_path: Path) -> None:
     soak(bundle_dir, tmp_path, 300)

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from prices_predictor.serving.app import create_app
+from tests.servers import redis_server
 from tests.serving.fixtures import make_settings, wait_ready
 
 EXAMPLES_PER_OPERATION = 40
@@ -21,7 +23,11 @@ SKIPPED_CHECKS = [
 
 
 def test_no_input_yields_a_server_error(bundle_dir: Path, tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path / "fuzz", bundle_dir))
+    with redis_server(tmp_path / "redis") as (redis_url, _):  # the job routes' queue
+        _fuzz(create_app(make_settings(tmp_path / "fuzz", bundle_dir, redis_url=redis_url)))
+
+
+def _fuzz(app: FastAPI) -> None:
     with TestClient(app) as c:  # runs the lifespan: the model is loaded
         wait_ready(c)
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)

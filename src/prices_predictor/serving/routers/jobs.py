@@ -79,7 +79,39 @@ async def _call(fn: Any, *args: Any) -> Any:
         raise HTTPException(404, detail=str(exc)) from None
 
 
-@router.post("", status_code=202)
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": _BINARY,
+            "application/vnd.apache.parquet": _BINARY,
+            "application/zip": _BINARY,
+            "application/octet-stream": _BINARY,
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+_NOT_FOUND = {404: {"description": "Unknown, deleted or expired job"}}
+
+
+@router.post(
+    "",
+    status_code=202,
+    openapi_extra=_UPLOAD,
+    responses={
+        202: {"description": "Queued: the job's id, its links and the model it will use"},
+        413: {"description": "Larger than PP_MAX_JOB_BYTES"},
+        415: {"description": "Not a file type a job takes"},
+        422: {"description": "Not a table of houses for this model (the field 'file')"},
+    },
+)
 async def submit(
     request: Request, queue: QueueDep, files: FilesDep, holder: HolderDep, s: SettingsDep
 ) -> ORJSONResponse:
@@ -189,7 +221,7 @@ def _maybe_sweep(request: Request, queue: JobQueue, files: JobFiles) -> None:
     asyncio.get_running_loop().run_in_executor(None, sweep)
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=_NOT_FOUND)
 async def status(job_id: str, queue: QueueDep) -> dict[str, Any]:
     """State, rows done/total, timings, findings and the model version of a job."""
     out: dict[str, Any] = await _call(queue.status, job_id)
@@ -273,7 +305,14 @@ def _csv(files: JobFiles, job_id: str) -> Iterator[bytes]:
             first = False
 
 
-@router.delete("/{job_id}")
+@router.delete(
+    "/{job_id}",
+    responses={
+        200: {"description": "An ended job deleted with its files"},
+        202: {"description": "Cancelled (queued) or cancelling (running)"},
+        **_NOT_FOUND,
+    },
+)
 async def cancel_or_delete(job_id: str, queue: QueueDep, files: FilesDep) -> ORJSONResponse:
     """A queued or running job is cancelled (202; a running one stops at its next slice).
     An ended job is deleted with its upload and result (200)."""
