@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,9 +80,29 @@ def get_session(master: str | None, scratch: Path, kernel_cache: Path) -> SparkS
     }
     for key, value in conf.items():
         b = b.config(key, value)
+    log = scratch / "spark.log"
     try:
-        return b.getOrCreate()
+        with _stderr_to(log):
+            session = b.getOrCreate()
     except Exception as exc:  # PySparkRuntimeError: JAVA_GATEWAY_EXITED and the like
-        raise UserError(
-            f"cannot start Spark on {master or 'the submitted master'}: {exc}"
-        ) from None
+        where = master or "the submitted master"
+        raise UserError(f"cannot start Spark on {where}: {exc} (details: {log})") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+@contextlib.contextmanager
+def _stderr_to(log: Path) -> Iterator[None]:
+    """The JVM (and the Python workers it starts) inherit file descriptor 2 when the session
+    is created: point it at a log file meanwhile, so that Spark's start-up banner, its log
+    and Java stack traces go there, and the terminal shows only our own lines."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(fd, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)

@@ -13,7 +13,6 @@ not use are ignored, missing ones imputed, exactly as ``predict`` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,12 @@ def price_udf(spark: SparkSession, model_uri: str) -> Callable[..., Column]:
 
     directory = resolve(model_uri)
     name = executor.ship(spark, directory)
-    udf = pandas_udf(partial(_score_struct, name), RESULT_TYPE)  # type: ignore[call-overload]
+
+    # pandas_udf reads the kind of UDF (iterator of frames) from the annotations
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        yield from _score_struct(name, batches)
+
+    udf = pandas_udf(score, RESULT_TYPE)  # type: ignore[call-overload]
 
     def apply(*cols: str | Column) -> Column:
         if not cols:
