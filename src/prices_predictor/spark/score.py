@@ -112,7 +112,7 @@ def with_row_index(df: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F  # lazy: pyspark only for the Spark engine
 
     part = df.withColumn("_pp_part", F.spark_partition_id())
-    counts = dict(part.groupBy("_pp_part").count().collect())
+    counts: dict[int, int] = {int(p): int(n) for p, n in part.groupBy("_pp_part").count().collect()}
     offsets, total = {}, 0
     for p in sorted(counts):
         offsets[p], total = total, total + counts[p]

@@ -98,7 +98,9 @@ _UPLOAD = {
         },
     }
 }
-_NOT_FOUND = {404: {"description": "Unknown, deleted or expired job"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown, deleted or expired job"}
+}
 
 
 @router.post(
