@@ -127,9 +127,9 @@ def _predict_spark(
     sec = res.seconds
     console.print(
         f"[bold]{model_label(loaded)}[/] on Spark {master}: priced {res.rows:,} rows -> {out} "
-        f"(session {started:.2f} s, validate {sec['validate']:.2f} s, score + write "
-        f"{sec['score_and_write']:.2f} s = {res.rows / max(sec['score_and_write'], 1e-9):,.0f} "
-        f"rows/s; kept {', '.join(res.kept)})",
+        f"(session {started:.2f} s, read + check + score {sec['check_and_score']:.2f} s = "
+        f"{res.rows / max(sec['check_and_score'], 1e-9):,.0f} rows/s, write {sec['write']:.2f} s;"
+        f" kept {', '.join(res.kept)})",
         highlight=False,
         soft_wrap=True,
     )

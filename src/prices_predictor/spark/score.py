@@ -1,11 +1,12 @@
 """Price a table of any size on Spark with the same model, checks and output as ``predict``.
 
-Two passes over the input. The first validates every batch on the executors (the model's
-spec, as ``predict`` checks a file) and brings back only the counts per rule; a hard
-violation stops here, before anything is written. The second scores with ``mapInPandas``:
-each Python worker loads the shipped model once and runs the pipelined encoder + kernel on
-its Arrow batches; the output is a Parquet dataset (Spark's directory layout) with the key
-columns and price, price_low, price_high, so it joins back to the input by key.
+One pass over the input: on the executors each Arrow batch is checked against the model's
+spec (as ``predict`` checks a file) and scored by the pipelined encoder + kernel of the
+shipped model, loaded once per Python worker. The pass yields the prices and, beside them,
+the counts per broken rule; its output is cached, the counts are summed on the driver, and
+only when no hard rule is broken are the prices written: a Parquet dataset (Spark's
+directory layout) with the key columns and price, price_low, price_high, so it joins back
+to the input by key.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 ROW_INDEX = "row"  # added when the input has no key column to keep
-FINDINGS_SCHEMA = "rule string, column string, count long, hard boolean, examples string"
+# the findings of a batch travel as rows of the pass' output, in columns of their own
+FINDINGS = ("_pp_rule", "_pp_column", "_pp_count", "_pp_hard", "_pp_examples")
+FINDING = FINDINGS[0]
 EXAMPLES = 3
+SEP = "\x1f"  # between a finding's examples
 
 
 @dataclass
@@ -41,7 +45,7 @@ class SparkResult:
     rows: int
     kept: list[str]
     batch: BatchResult  # the aggregated findings, in the local engine's form
-    seconds: dict[str, float] = field(default_factory=dict)  # validate, score (+ write)
+    seconds: dict[str, float] = field(default_factory=dict)  # check_and_score, write
 
 
 def read_table(spark: SparkSession, url: str) -> DataFrame:
@@ -77,7 +81,9 @@ def score_table(
     out: str,
     keep: Sequence[str] | None = None,
 ) -> SparkResult:
-    """Validate and score ``data`` with the shipped model ``model_name``; write ``out``."""
+    """Check and score ``data`` with the shipped model ``model_name``; write ``out``."""
+    from pyspark.sql import functions as F  # lazy: pyspark only for the Spark engine
+
     t0 = time.perf_counter()
     df = _spec_names(read_table(spark, data), spec, data)
     kept = default_keep_columns(df.columns, spec) if keep is None else list(keep)
@@ -86,19 +92,32 @@ def score_table(
             raise DataError(f"{data}: no column '{c}' to keep")
         if c in PRICE_COLUMNS:
             raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
-    batch = _validate(df, model_name, spec, data)
-    t1 = time.perf_counter()
     if not kept:
         df, kept = with_row_index(df), [ROW_INDEX]
+    inputs = [c for c in spec.inputs() if c in df.columns]
     fields = {f.name: f for f in df.schema.fields}
-    schema = _output_schema([fields[c] for c in kept])
-    scored = df.mapInPandas(partial(_score_batches, model_name, tuple(kept)), schema)
-    _run(lambda: scored.write.mode("overwrite").parquet(out), out)
+    both = df.select(*[f"`{c}`" for c in dict.fromkeys([*kept, *inputs])]).mapInPandas(
+        partial(_check_and_score, model_name, tuple(kept), data),
+        _pass_schema([fields[c] for c in kept]),
+    )
+    both = both.persist()  # the findings are read first, the prices written after
+    try:
+        rows = _run(
+            lambda: both.where(F.col(FINDING).isNotNull()).select(*FINDINGS).collect(), data
+        )
+        batch = _summary(rows, data, [c for c in df.columns if c not in set(inputs)])
+        t1 = time.perf_counter()
+        prices = both.where(F.col(FINDING).isNull()).select(
+            *[f"`{c}`" for c in kept], *PRICE_COLUMNS
+        )
+        _run(lambda: prices.write.mode("overwrite").parquet(out), out)
+    finally:
+        both.unpersist()
     return SparkResult(
         rows=batch.rows,
         kept=kept,
         batch=batch,
-        seconds={"validate": t1 - t0, "score_and_write": time.perf_counter() - t1},
+        seconds={"check_and_score": t1 - t0, "write": time.perf_counter() - t1},
     )
 
 
@@ -157,82 +176,72 @@ def _spec_names(df: DataFrame, spec: DataSpec, data: str) -> DataFrame:
     return df
 
 
-def _validate(df: DataFrame, model_name: str, spec: DataSpec, data: str) -> BatchResult:
-    """Every row checked on the executors; counts per rule (and the imputed and
-    out-of-range counts ``predict`` reports) summed on the driver."""
-    inputs = [c for c in spec.inputs() if c in df.columns]
-    found = df.select(*[f"`{c}`" for c in inputs]).mapInPandas(
-        partial(_check_batches, model_name, data), FINDINGS_SCHEMA
-    )
-    rows = _run(lambda: found.collect(), data)
+def _summary(rows: list[Any], data: str, ignored: list[str]) -> BatchResult:
+    """The executors' counts summed: the local engine's report, or its error if a hard
+    rule is broken anywhere."""
     report = ValidationReport(rows=0)
     merged: dict[tuple[str, str, bool], tuple[int, list[str]]] = {}
     key_missing: dict[str, int] = {}
     out_of_range: dict[str, int] = {}
-    for r in rows:
-        if r["rule"] == "_rows":
-            report.rows += int(r["count"])
-        elif r["rule"] == "_key_missing":
-            key_missing[r["column"]] = key_missing.get(r["column"], 0) + int(r["count"])
-        elif r["rule"] == "_out_of_range":
-            out_of_range[r["column"]] = out_of_range.get(r["column"], 0) + int(r["count"])
+    for rule, column, count, hard, examples in rows:
+        if rule == "_rows":
+            report.rows += int(count)
+        elif rule == "_key_missing":
+            key_missing[column] = key_missing.get(column, 0) + int(count)
+        elif rule == "_out_of_range":
+            out_of_range[column] = out_of_range.get(column, 0) + int(count)
         else:
-            key = (r["rule"], r["column"], bool(r["hard"]))
-            count, examples = merged.get(key, (0, []))
-            new = [e for e in (r["examples"] or "").split("\x1f") if e]
-            # a missing column is counted once, not once per batch
-            count = (
-                max(count, r["count"]) if r["rule"].startswith("schema:") else count + r["count"]
-            )
-            merged[key] = (int(count), (examples + new)[:EXAMPLES])
+            key = (rule, column, bool(hard))
+            total, seen = merged.get(key, (0, []))
+            new = [e for e in (examples or "").split(SEP) if e]
+            # a missing column is reported once, not once per batch
+            total = max(total, count) if rule.startswith("schema:") else total + count
+            merged[key] = (int(total), (seen + new)[:EXAMPLES])
     for (rule, column, hard), (count, examples) in merged.items():
         report.violations.append(Violation(rule, column, count, examples, hard))
     require_valid(report, data)
     return BatchResult(
         rows=report.rows,
         kept=[],
-        ignored=[c for c in df.columns if c not in set(inputs)],
+        ignored=ignored,
         report=report,
         key_missing=key_missing,
         out_of_range=out_of_range,
     )
 
 
-def _check_batches(
-    model_name: str, source: str, batches: Iterator[pd.DataFrame]
+def _check_and_score(
+    model_name: str, kept: tuple[str, ...], source: str, batches: Iterator[pd.DataFrame]
 ) -> Iterator[pd.DataFrame]:
+    """Per batch: its findings (as rows of their own), then its prices unless a hard rule is
+    broken (the job will fail: scoring it would be wasted)."""
     model = executor.model(model_name)
     spec = model.spec
     for pdf in batches:
         pdf = typed(pdf, spec)
         report = validate(pdf, spec, target=False, training=False, source=source)
-        out = [("_rows", "", len(pdf), False, "")]
-        out += [
-            (v.rule, v.column, v.count, v.hard, "\x1f".join(str(e) for e in v.examples[:EXAMPLES]))
+        found = [("_rows", "", len(pdf), False, "")]
+        found += [
+            (v.rule, v.column, v.count, v.hard, SEP.join(str(e) for e in v.examples[:EXAMPLES]))
             for v in report.violations
         ]
-        out += [
-            ("_key_missing", c, n, False, "")
-            for c, n in model.encoder.missing_counts(pdf, spec.key_features).items()
-        ]
-        out += [
-            ("_out_of_range", c, n, False, "")
-            for c, n in model.encoder.out_of_range_counts(pdf).items()
-        ]
-        yield pd.DataFrame(out, columns=["rule", "column", "count", "hard", "examples"])
-
-
-def _score_batches(
-    model_name: str, kept: tuple[str, ...], batches: Iterator[pd.DataFrame]
-) -> Iterator[pd.DataFrame]:
-    model = executor.model(model_name)
-    for pdf in batches:
-        pdf = typed(pdf, model.spec)
+        missing = model.encoder.missing_counts(pdf, spec.key_features)
+        found += [("_key_missing", c, n, False, "") for c, n in missing.items()]
+        outside = model.encoder.out_of_range_counts(pdf)
+        found += [("_out_of_range", c, n, False, "") for c, n in outside.items()]
+        findings = pd.DataFrame(found, columns=list(FINDINGS))
+        for c in (*kept, *PRICE_COLUMNS):
+            findings.insert(len(findings.columns) - len(FINDINGS), c, None)
+        yield findings[[*kept, *PRICE_COLUMNS, *FINDINGS]]
+        if report.hard:
+            continue
         log_price = model.predict_log(pdf)
         low, high = model.price_range(log_price)
         out = pd.DataFrame({c: pdf[c].to_numpy() for c in kept})
         for name, values in zip(PRICE_COLUMNS, (np.expm1(log_price), low, high), strict=True):
             out[name] = values
+        for c in FINDINGS:
+            out[c] = None
         yield out
 
 
@@ -249,13 +258,24 @@ def typed(pdf: pd.DataFrame, spec: DataSpec) -> pd.DataFrame:
     return pdf
 
 
-def _output_schema(kept: list[Any]) -> Any:
-    from pyspark.sql.types import DoubleType, StructField, StructType  # lazy: pyspark
+def _pass_schema(kept: list[Any]) -> Any:
+    """Key columns, prices, then the finding columns (null on price rows; a finding row has
+    null keys and prices)."""
+    from pyspark.sql.types import (  # lazy: pyspark only for the Spark engine
+        BooleanType,
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
 
+    kinds = (StringType(), StringType(), LongType(), BooleanType(), StringType())
     return StructType(
         [
-            *[StructField(f.name, f.dataType, f.nullable) for f in kept],
-            *[StructField(c, DoubleType(), False) for c in PRICE_COLUMNS],
+            *[StructField(f.name, f.dataType, True) for f in kept],
+            *[StructField(c, DoubleType(), True) for c in PRICE_COLUMNS],
+            *[StructField(c, t, True) for c, t in zip(FINDINGS, kinds, strict=True)],
         ]
     )
 
