@@ -144,3 +144,22 @@ def test_interpolation_rules() -> None:
     assert interpolate("${A}-${B:-x}-$$", env) == "1-x-$"
     with pytest.raises(Exception, match="required"):
         interpolate("${C:?set C}", env)
+
+
+def test_k8s_job_queue_redis_and_workers() -> None:
+    k8s = DEPLOY / "k8s"
+    redis = yaml.safe_load((k8s / "redis.yaml").read_text())
+    assert "--appendonly" in redis["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert redis["spec"]["volumeClaimTemplates"]  # the append-only file outlives the pod
+    service = yaml.safe_load((k8s / "redis-service.yaml").read_text())
+    config = yaml.safe_load((k8s / "configmap.yaml").read_text())["data"]
+    assert config["PP_REDIS_URL"] == f"redis://{service['metadata']['name']}:6379/0"
+    claim = yaml.safe_load((k8s / "jobs-volume.yaml").read_text())
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # API and workers on any node
+    for name in ("deployment.yaml", "worker.yaml"):
+        spec = yaml.safe_load((k8s / name).read_text())["spec"]["template"]["spec"]
+        mounts = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+        claims = {v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"]}
+        assert config["PP_JOBS_DIR"] in mounts and claims == {claim["metadata"]["name"]}
+    worker = yaml.safe_load((k8s / "worker.yaml").read_text())
+    assert worker["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "worker"
