@@ -196,3 +196,28 @@ def test_mlflow_spark_udf_on_the_registered_model_agrees(
     ).toPandas()
     assert len(got) == len(ames) and got["mlflow"].notna().all()
     _close(got["mlflow"], got["ours"])
+
+
+def test_a_csv_with_snake_case_names_and_na_text_is_priced_as_predict_prices_it(
+    bundle_dir: Path, ames: pd.DataFrame, tmp_path: Path
+) -> None:
+    from prices_predictor.spec.names import api_name
+
+    rows = ames.drop(columns=["SalePrice"]).head(2000).rename(columns=api_name)
+    data = tmp_path / "houses.csv"
+    # "NA" for a missing number: Spark's CSV inference keeps such a column as text
+    rows.to_csv(data, index=False, na_rep="NA")
+    env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
+    out, local_out = tmp_path / "out", tmp_path / "local.parquet"
+    args = ["--data", str(data), "--keep", "pid"]
+    proc = run_cli(["predict", *SPARK, *args, "--out", str(out)], env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    local = run_cli(["predict", *args, "--out", str(local_out)], env, check=True)
+    assert _warnings(proc.stderr) == _warnings(local.stderr)
+    got = pd.read_parquet(out)
+    want = pd.read_parquet(local_out)
+    assert list(got.columns) == list(want.columns) == ["pid", "price", "price_low", "price_high"]
+    joined = want.merge(got, on="pid", suffixes=("", "_spark"), validate="one_to_one")
+    assert len(joined) == len(rows)
+    for c in ("price", "price_low", "price_high"):
+        _close(joined[f"{c}_spark"], joined[c])

@@ -48,23 +48,34 @@ class SparkResult:
     seconds: dict[str, float] = field(default_factory=dict)  # check_and_score, write
 
 
-def read_table(spark: SparkSession, url: str) -> DataFrame:
+def is_csv(url: str) -> bool:
+    return url.lower().rstrip("/").endswith(".csv")
+
+
+def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataFrame:
     """Parquet (a file or a dataset directory) or CSV with a header, from any Hadoop file
-    system URL; a path that does not exist is one clear error."""
+    system URL; a path that does not exist is one clear error. CSV columns are typed as
+    Spark infers them, except ``text`` ones (categories, dates), kept as written, as the
+    local reader keeps them."""
     # lazy: pyspark only for the Spark engine
     from py4j.protocol import Py4JJavaError
     from pyspark.errors import AnalysisException
+    from pyspark.sql.types import StringType, StructField, StructType
 
-    kind = "csv" if url.lower().rstrip("/").endswith(".csv") else "parquet"
+    kind = "csv" if is_csv(url) else "parquet"
     try:
-        if kind == "csv":
-            return (
-                spark.read.option("header", True)
-                .option("inferSchema", True)
-                .option("nullValue", "")
-                .csv(url)
-            )
-        return spark.read.parquet(url)
+        if kind == "parquet":
+            return spark.read.parquet(url)
+        reader = spark.read.option("header", True).option("nullValue", "")
+        inferred = reader.option("inferSchema", True).csv(url).schema
+        keep_text = set(text)
+        schema = StructType(
+            [
+                StructField(f.name, StringType(), True) if f.name in keep_text else f
+                for f in inferred.fields
+            ]
+        )
+        return reader.schema(schema).csv(url)
     except AnalysisException as exc:
         if "PATH_NOT_FOUND" in str(exc):
             raise DataError(f"{url}: file not found") from None
@@ -85,19 +96,25 @@ def score_table(
     from pyspark.sql import functions as F  # lazy: pyspark only for the Spark engine
 
     t0 = time.perf_counter()
-    df = _spec_names(read_table(spark, data), spec, data)
-    kept = default_keep_columns(df.columns, spec) if keep is None else list(keep)
-    for c in kept:
-        if c not in df.columns:
+    names = field_map(spec)
+    text = {f.name for f in spec.features if f.kind != "numeric"}
+    text |= {api for api, col in names.items() if col in text}
+    df = _spec_names(read_table(spark, data, sorted(text)), spec, data)
+    asked = default_keep_columns(df.columns, spec) if keep is None else list(keep)
+    # a kept column may have been renamed on reading (pid -> PID): output it as asked
+    source = {c: c if c in df.columns else names.get(c, c) for c in asked}
+    for c in asked:
+        if source[c] not in df.columns:
             raise DataError(f"{data}: no column '{c}' to keep")
         if c in PRICE_COLUMNS:
             raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
-    if not kept:
-        df, kept = with_row_index(df), [ROW_INDEX]
+    if not asked:
+        df, asked, source = with_row_index(df), [ROW_INDEX], {ROW_INDEX: ROW_INDEX}
+    kept = list(dict.fromkeys(source[c] for c in asked))
     inputs = [c for c in spec.inputs() if c in df.columns]
     fields = {f.name: f for f in df.schema.fields}
     both = df.select(*[f"`{c}`" for c in dict.fromkeys([*kept, *inputs])]).mapInPandas(
-        partial(_check_and_score, model_name, tuple(kept), data),
+        partial(_check_and_score, model_name, tuple(kept), data, is_csv(data)),
         _pass_schema([fields[c] for c in kept]),
     )
     both = both.persist()  # the findings are read first, the prices written after
@@ -105,17 +122,18 @@ def score_table(
         rows = _run(
             lambda: both.where(F.col(FINDING).isNotNull()).select(*FINDINGS).collect(), data
         )
-        batch = _summary(rows, data, [c for c in df.columns if c not in set(inputs)])
+        used = {*inputs, *kept}
+        batch = _summary(rows, data, [c for c in df.columns if c not in used])
         t1 = time.perf_counter()
         prices = both.where(F.col(FINDING).isNull()).select(
-            *[f"`{c}`" for c in kept], *PRICE_COLUMNS
+            *[F.col(f"`{source[c]}`").alias(c) for c in asked], *PRICE_COLUMNS
         )
         _run(lambda: prices.write.mode("overwrite").parquet(out), out)
     finally:
         both.unpersist()
     return SparkResult(
         rows=batch.rows,
-        kept=kept,
+        kept=asked,
         batch=batch,
         seconds={"check_and_score": t1 - t0, "write": time.perf_counter() - t1},
     )
@@ -211,14 +229,18 @@ def _summary(rows: list[Any], data: str, ignored: list[str]) -> BatchResult:
 
 
 def _check_and_score(
-    model_name: str, kept: tuple[str, ...], source: str, batches: Iterator[pd.DataFrame]
+    model_name: str,
+    kept: tuple[str, ...],
+    source: str,
+    csv: bool,
+    batches: Iterator[pd.DataFrame],
 ) -> Iterator[pd.DataFrame]:
     """Per batch: its findings (as rows of their own), then its prices unless a hard rule is
     broken (the job will fail: scoring it would be wasted)."""
     model = executor.model(model_name)
     spec = model.spec
     for pdf in batches:
-        pdf = typed(pdf, spec)
+        pdf = typed(pdf, spec, csv)
         report = validate(pdf, spec, target=False, training=False, source=source)
         found = [("_rows", "", len(pdf), False, "")]
         found += [
@@ -245,12 +267,18 @@ def _check_and_score(
         yield out
 
 
-def typed(pdf: pd.DataFrame, spec: DataSpec) -> pd.DataFrame:
-    """Text that CSV type inference left in a numeric feature (``NA``, ``n/a``): missing, as
-    the local reader treats it; anything else stays text for validation to report."""
-    numeric = {f.name for f in spec.features if f.kind in ("numeric", "date")}
+def typed(pdf: pd.DataFrame, spec: DataSpec, csv: bool = False) -> pd.DataFrame:
+    """What the local reader does to a CSV's cells: its missing-value markers (``NA``,
+    ``n/a``, ...) are missing in every text cell, and a numeric feature that inference left
+    as text because of them becomes numbers. Any other text stays, for validation to
+    report."""
+    numeric = {f.name for f in spec.features if f.kind == "numeric"}
     for c in pdf.columns:
-        if c in numeric and pdf[c].dtype == object:
+        if pdf[c].dtype != object:
+            continue
+        if csv:
+            pdf[c] = pdf[c].where(~pdf[c].isin(NA_VALUES))
+        if c in numeric:
             col = pdf[c].where(~pdf[c].isin(NA_VALUES))
             parsed = pd.to_numeric(col, errors="coerce")
             if parsed.notna().sum() == col.notna().sum():
