@@ -118,9 +118,12 @@ def test_what_cannot_be_a_table_of_houses_is_refused_and_nothing_is_kept(
     assert set(os.listdir(_jobs_dir(api))) == before
 
 
-def test_multipart_without_a_file_part_is_refused(api: TestClient) -> None:
+def test_multipart_without_a_file_part_or_with_two_files_is_refused(api: TestClient) -> None:
     r = api.post("/v1/jobs", data={"note": "no file"}, files={"other": ("x.csv", b"a\n1\n")})
     assert r.status_code == 422 and "'file'" in r.text
+    two = [("file", ("a.csv", b"Gr Liv Area\n1\n")), ("file", ("b.csv", b"Gr Liv Area\n2\n"))]
+    r = api.post("/v1/jobs", files=two)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file", r.text
 
 
 def test_unknown_job_is_404_everywhere(api: TestClient) -> None:

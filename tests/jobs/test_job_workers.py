@@ -142,9 +142,8 @@ def test_a_job_gives_the_prices_of_predict_and_reports_its_progress(
         assert r.headers["content-type"].startswith("text/csv")
         head = r.text.splitlines()[:3]
         assert head[0] == "Order,PID,price,price_low,price_high"
-        first = got.iloc[0]
-        prices = ",".join(f"{first[c]:.2f}" for c in ("price", "price_low", "price_high"))
-        assert head[1] == f"0,{first['PID']},{prices}"
+        prices = ",".join(f"{got[c].iloc[0]:.2f}" for c in ("price", "price_low", "price_high"))
+        assert head[1] == f"0,{got['PID'].iloc[0]},{prices}"
         assert len(r.text.splitlines()) == total + 1
 
     metrics = httpx.get(f"{url}/metrics", timeout=10).text

@@ -124,6 +124,7 @@ def runs_per_experiment(env: dict[str, str]) -> dict[str, int]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.long  # the same flow as above on another store: in make test-slow
 def test_promotion_and_rollback_on_a_tracking_server(server_env: dict[str, str]) -> None:
     env = server_env
     code, out = train(env, "WEAK")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -102,8 +103,6 @@ def _findings(res: BatchResult) -> None:
 def _predict_spark(
     data: str, out: str, keep: list[str] | None, version: str | None, master: str
 ) -> None:
-    import time
-
     # lazy: pyspark (an optional extra) only for the Spark engine
     from prices_predictor.spark import executor
     from prices_predictor.spark.score import score_table

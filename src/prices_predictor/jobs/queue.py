@@ -128,7 +128,7 @@ class JobQueue:
     def _job(self, job_id: str) -> Job:
         try:
             return Job.fetch(job_id, connection=self.redis)
-        except NoSuchJobError:
+        except (NoSuchJobError, ValueError):  # ValueError: not a possible job id
             raise UnknownJob(f"no job '{job_id}' (unknown, deleted or expired)") from None
 
     def status(self, job_id: str) -> dict[str, Any]:

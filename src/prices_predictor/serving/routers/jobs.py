@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, ORJSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prices_predictor.core.errors import DataError
 from prices_predictor.jobs.files import JobFiles
@@ -38,6 +40,7 @@ RAW_TYPES = (
 WRITE_BLOCK = 4 << 20  # upload bytes gathered before one write off the event loop
 CSV_BATCH_ROWS = 100_000
 SWEEP_EVERY_S = 60.0
+MAX_FORM_FIELDS = 64  # other form fields are ignored; a flood of them is refused
 
 router = APIRouter(
     prefix=PATH,
@@ -59,6 +62,8 @@ async def get_files(request: Request) -> JobFiles:
 
 
 QueueDep = Annotated[JobQueue, Depends(get_queue)]
+# ids are what submit hands out (URL-safe base64); anything else cannot name a job
+JobId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 FilesDep = Annotated[JobFiles, Depends(get_files)]
 
 
@@ -162,7 +167,10 @@ async def _receive(request: Request, staged: Path) -> str:
     """Write the upload to ``staged``; returns the file's name as the client gave it."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=4)
+        try:
+            form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+        except StarletteHTTPException as exc:  # malformed multipart, too many parts
+            raise _bad_file(str(exc.detail), "multipart/form-data with one 'file' part") from None
         try:
             part = form.get("file")
             if not isinstance(part, UploadFile):
@@ -224,7 +232,7 @@ def _maybe_sweep(request: Request, queue: JobQueue, files: JobFiles) -> None:
 
 
 @router.get("/{job_id}", responses=_NOT_FOUND)
-async def status(job_id: str, queue: QueueDep) -> dict[str, Any]:
+async def status(job_id: JobId, queue: QueueDep) -> dict[str, Any]:
     """State, rows done/total, timings, findings and the model version of a job."""
     out: dict[str, Any] = await _call(queue.status, job_id)
     return out
@@ -243,7 +251,7 @@ async def status(job_id: str, queue: QueueDep) -> dict[str, Any]:
     },
 )
 async def result(
-    job_id: str,
+    job_id: JobId,
     request: Request,
     queue: QueueDep,
     files: FilesDep,
@@ -315,7 +323,7 @@ def _csv(files: JobFiles, job_id: str) -> Iterator[bytes]:
         **_NOT_FOUND,
     },
 )
-async def cancel_or_delete(job_id: str, queue: QueueDep, files: FilesDep) -> ORJSONResponse:
+async def cancel_or_delete(job_id: JobId, queue: QueueDep, files: FilesDep) -> ORJSONResponse:
     """A queued or running job is cancelled (202; a running one stops at its next slice).
     An ended job is deleted with its upload and result (200)."""
     job = await _call(queue.status, job_id)
