@@ -213,3 +213,22 @@ def test_job_files_on_a_remote_file_system_go_through_staging(tmp_path: Path) ->
     files.remove("j1")
     assert not files.fs.exists(files.path("j1"))
     assert list((tmp_path / "staging").iterdir()) == []
+
+
+def test_a_full_jobs_disk_is_503_and_leaves_nothing(
+    api: TestClient, small_ames: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC cannot be made on this disk: the store's write fails as the OS would fail it."""
+    import errno
+
+    files: JobFiles = api.app.state.job_files  # type: ignore[attr-defined]
+
+    def full(*_: object) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files, "publish_input", full)
+    before = set(os.listdir(_jobs_dir(api)))
+    r = api.post("/v1/jobs", content=_csv(small_ames.head(5)), headers={"content-type": "text/csv"})
+    assert r.status_code == 503 and "No space left on device" in r.json()["detail"]
+    assert r.headers["retry-after"]
+    assert set(os.listdir(_jobs_dir(api))) == before

@@ -146,6 +146,12 @@ async def submit(
     except DataError as exc:
         files.discard_staging(job_id)
         raise _bad_file(str(exc)) from None
+    except OSError as exc:  # the jobs directory is full or unwritable: not the client's fault
+        files.discard_staging(job_id)
+        await run_in_threadpool(files.remove, job_id)
+        raise HTTPException(
+            503, detail=f"cannot store the upload: {exc}", headers={"Retry-After": "30"}
+        ) from None
     except BaseException:
         files.discard_staging(job_id)
         await run_in_threadpool(files.remove, job_id)
