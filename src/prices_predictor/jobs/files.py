@@ -25,7 +25,6 @@ from prices_predictor.core.settings import Settings
 log = logging.getLogger("prices_predictor.jobs.files")
 
 RESULT = "result.parquet"
-INPUT_SUFFIXES = (".csv", ".parquet", ".zip")
 # a directory without a live job is kept this long: its submission may still be enqueueing
 MIN_ORPHAN_AGE_S = 300.0
 

@@ -34,7 +34,6 @@ from prices_predictor.core.errors import UserError
 from prices_predictor.core.settings import Settings
 
 TASK = "prices_predictor.jobs.task.run"
-STATES = ("queued", "running", "finished", "failed", "cancelled")
 ENDED = frozenset({"finished", "failed", "cancelled"})
 RETRIES = 2  # a job whose worker died is run again at most this often
 # duration buckets (s): a 1,000-row file takes well under a second, 10 million rows minutes
