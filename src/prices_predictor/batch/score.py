@@ -116,15 +116,8 @@ def score_file(
     t0 = time.perf_counter()
     spec = model.spec
     df = read_houses(data, spec)
-    names = field_map(spec)
     kept = default_keep(df, spec) if keep is None else list(keep)
-    # a kept column may have been renamed on reading (pid -> PID): output it as asked
-    source = {c: c if c in df.columns else names.get(c, c) for c in kept}
-    for c in kept:
-        if source[c] not in df.columns:
-            raise DataError(f"{data}: no column '{c}' to keep")
-        if c in PRICE_COLUMNS:
-            raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
+    source = keep_sources(list(df.columns), kept, spec, data)
     report = validate(df, spec, target=False, training=False, source=data)
     require_valid(report, data)
     n = len(df)
@@ -156,6 +149,21 @@ def score_file(
             "write": time.perf_counter() - t3,
         },
     )
+
+
+def keep_sources(
+    columns: Sequence[str], kept: Sequence[str], spec: DataSpec, data: str
+) -> dict[str, str]:
+    """Output name -> input column of each kept column: one may have been renamed on
+    reading (pid -> PID) and is output as asked. A missing or price-named one is an error."""
+    names = field_map(spec)
+    source = {c: c if c in columns else names.get(c, c) for c in kept}
+    for c in kept:
+        if source[c] not in columns:
+            raise DataError(f"{data}: no column '{c}' to keep")
+        if c in PRICE_COLUMNS:
+            raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
+    return source
 
 
 def default_keep(df: pd.DataFrame, spec: DataSpec) -> list[str]:

@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from prices_predictor.core.settings import Settings
+from prices_predictor.jobs.files import JobFiles
+from prices_predictor.jobs.queue import JobQueue
 from prices_predictor.serving.holder import ModelHolder
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.service import PredictionService
@@ -26,6 +28,16 @@ async def get_holder(request: Request) -> ModelHolder:
 async def get_service(request: Request) -> PredictionService:
     svc: PredictionService = request.app.state.service
     return svc
+
+
+async def get_job_queue(request: Request) -> JobQueue:
+    q: JobQueue = request.app.state.jobs
+    return q
+
+
+async def get_job_files(request: Request) -> JobFiles:
+    f: JobFiles = request.app.state.job_files
+    return f
 
 
 async def get_metrics(request: Request) -> Metrics:
@@ -78,6 +90,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ServiceDep = Annotated[PredictionService, Depends(get_service)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+QueueDep = Annotated[JobQueue, Depends(get_job_queue)]
+FilesDep = Annotated[JobFiles, Depends(get_job_files)]
 RequestIdDep = Annotated[str, Depends(request_id)]
 JsonBody = Depends(require_json)
 AdminOnly = Depends(require_admin)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from prices_predictor.batch.score import PRICE_COLUMNS, BatchResult, default_keep
+from prices_predictor.batch.score import PRICE_COLUMNS, BatchResult, default_keep, keep_sources
 from prices_predictor.core.errors import DataError
 from prices_predictor.data.ingest import NA_VALUES
 from prices_predictor.data.validate import ValidationReport, Violation, require_valid, validate
@@ -101,13 +101,7 @@ def score_table(
     text |= {api for api, col in names.items() if col in text}
     df = _spec_names(read_table(spark, data, sorted(text)), spec, data)
     asked = default_keep_columns(df.columns, spec) if keep is None else list(keep)
-    # a kept column may have been renamed on reading (pid -> PID): output it as asked
-    source = {c: c if c in df.columns else names.get(c, c) for c in asked}
-    for c in asked:
-        if source[c] not in df.columns:
-            raise DataError(f"{data}: no column '{c}' to keep")
-        if c in PRICE_COLUMNS:
-            raise DataError(f"{data}: cannot keep '{c}': the output has its own '{c}' column")
+    source = keep_sources(df.columns, asked, spec, data)
     if not asked:
         df, asked, source = with_row_index(df), [ROW_INDEX], {ROW_INDEX: ROW_INDEX}
     kept = list(dict.fromkeys(source[c] for c in asked))

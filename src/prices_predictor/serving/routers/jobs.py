@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, ORJSONResponse, StreamingResponse
@@ -22,7 +22,7 @@ from prices_predictor.core.errors import DataError
 from prices_predictor.jobs.files import JobFiles
 from prices_predictor.jobs.intake import check_upload
 from prices_predictor.jobs.queue import ENDED, JobQueue, QueueUnavailable, UnknownJob
-from prices_predictor.serving.deps import HolderDep, SettingsDep
+from prices_predictor.serving.deps import FilesDep, HolderDep, QueueDep, SettingsDep
 
 PATH = "/v1/jobs"
 RAW_TYPES = (
@@ -51,20 +51,8 @@ router = APIRouter(
 )
 
 
-async def get_queue(request: Request) -> JobQueue:
-    q: JobQueue = request.app.state.jobs
-    return q
-
-
-async def get_files(request: Request) -> JobFiles:
-    f: JobFiles = request.app.state.job_files
-    return f
-
-
-QueueDep = Annotated[JobQueue, Depends(get_queue)]
 # ids are what submit hands out (URL-safe base64); anything else cannot name a job
 JobId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-FilesDep = Annotated[JobFiles, Depends(get_files)]
 
 
 def _unavailable(exc: QueueUnavailable) -> HTTPException:
