@@ -60,8 +60,8 @@ audit: install
 		--progress-spinner off $(AUDIT_IGNORE)
 
 lock:
-	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
-	{ grep '^#' requirements-spark.lock; uv pip compile pyproject.toml --extra dev --extra spark \
+	uv pip compile pyproject.toml --extra dev --extra feast --python-version 3.11 -o requirements.lock
+	{ grep '^#' requirements-spark.lock; uv pip compile pyproject.toml --extra dev --extra feast --extra spark \
 		--python-version 3.11 -c requirements.lock --no-header --no-annotate \
 		| grep -E '^(pyspark|py4j)=='; } > requirements-spark.tmp
 	mv requirements-spark.tmp requirements-spark.lock

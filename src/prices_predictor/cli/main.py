@@ -7,6 +7,7 @@ import typer
 from prices_predictor.cli import (
     ab_cmds,
     explain_cmds,
+    features_cmds,
     jobs_cmds,
     monitor_cmds,
     predict_cmds,
@@ -31,6 +32,7 @@ explain_cmds.register(app)
 monitor_cmds.register(app)
 ab_cmds.register(app)
 spec_cmds.register(app)
+features_cmds.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from prices_predictor.cli.output import console, metrics_table, rows_table
+from prices_predictor.cli.output import console, fail, metrics_table, rows_table
 from prices_predictor.cli.runtime import prepare, settings, user_errors
 from prices_predictor.core.settings import Settings
 from prices_predictor.spec.model import DataSpec
@@ -54,6 +54,14 @@ def train(
             "columns, else inferred from the data)."
         ),
     ] = None,
+    features: Annotated[
+        str,
+        typer.Option(
+            help="'file': the attributes as the data file has them; 'feast': each sale's "
+            "attributes from the feature store as of its sale date (labels, ids and dates "
+            "from the data file)."
+        ),
+    ] = "file",
 ) -> None:
     """Train on the data, register a new model version, then gate and promote it."""
     s = settings()
@@ -78,6 +86,10 @@ def train(
         require_valid(report, src.name)
         fingerprint = src.fingerprint()
     show_spec(s, chosen, data_spec)
+    if features == "feast":
+        data, fingerprint = from_store(s, data_spec, raw)
+    elif features != "file":
+        raise fail(f"--features: 'file' or 'feast', got '{features}'")
     if report.soft:
         console.print(report.table(report.soft), highlight=False)
     console.print(
@@ -97,11 +109,44 @@ def train(
         )
     )
     console.print(f"registered [bold]{s.model_name}[/] version [bold]{version}[/]")
+    on_train = s.features_on_train
+    if on_train if on_train is not None else s.feature_store == "feast":
+        # lazy: Feast takes seconds to import
+        from prices_predictor.cli.features_cmds import apply_spec, materialize_now
+
+        apply_spec(s, data_spec, raw)
+        materialize_now(s)
     if deploy:
         # lazy: the CLI starts (and answers --help) without the training and serving stacks
         from prices_predictor.cli.registry_cmds import run_deploy
 
         run_deploy(s, version)
+
+
+def from_store(s: Settings, spec: DataSpec, sales: Any) -> tuple[str, str]:
+    """The training frame from the feature store, written as Parquet: (path, fingerprint)."""
+    # lazy: Feast takes seconds to import
+    from prices_predictor.cli.features_cmds import store_errors
+    from prices_predictor.data.ingest import source_for
+    from prices_predictor.featurestore.historical import training_frame
+
+    console.print("[bold]features[/] point-in-time join with the feature store ...")
+    with store_errors():
+        tf = training_frame(s, spec, sales)
+    out = s.feature_repo_dir / "training" / "frame.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tf.frame.to_parquet(out, index=False)
+    fingerprint = source_for(str(out)).fingerprint()
+    path = out.with_name(f"{fingerprint}.parquet")
+    out.replace(path)
+    console.print(
+        f"{len(tf.from_store)} columns from the store as of each sale"
+        + (f"; {tf.unmatched:,} sales had no attributes there (imputed)" if tf.unmatched else "")
+        + f"; frame {path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return str(path), fingerprint
 
 
 def show_spec(s: Settings, chosen: Any, spec: DataSpec) -> None:

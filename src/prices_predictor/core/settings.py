@@ -167,6 +167,36 @@ class Settings(BaseSettings):
         "this is taken as abandoned (worker killed) and queued again.",
     )
 
+    feature_store: Literal["none", "feast"] = Field(
+        "none",
+        description="'feast': /v1/predict, /v1/predict/batch and /v1/explain take a house's id "
+        "alone (or id plus fields that override the store) and read its features from the "
+        "online store. 'none': Feast is never imported.",
+    )
+    feature_repo: Path | None = Field(
+        None,
+        description="The Feast repository (registry, source, SQLite store); default "
+        "PP_HOME/features.",
+    )
+    feature_online_store: str | None = Field(
+        None,
+        description='Feast online store as JSON, e.g. {"type": "redis", '
+        '"connection_string": "127.0.0.1:6379,db=1"} or {"type": "postgres", ...}; '
+        "default: SQLite in the repository. ${VAR} is expanded.",
+    )
+    features_on_train: bool | None = Field(
+        None,
+        description="'train' applies the feature views and materializes the houses after "
+        "registering; default: on when PP_FEATURE_STORE=feast.",
+    )
+    feature_retry_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="After a failed online-store read, answer 503 for this "
+        "long before trying the store again.",
+    )
+
     ab_experiment_id: str = Field("", description="Running A/B experiment id ('' = none).")
     ab_weight: float = Field(0.0, ge=0, le=1, description="Challenger share of traffic.")
     ab_event: str = Field("lead_contacted", description="Business event the A/B report counts.")
@@ -211,6 +241,10 @@ class Settings(BaseSettings):
     @property
     def jobs_root(self) -> str:
         return self.jobs_dir or str(self.home / "jobs")
+
+    @property
+    def feature_repo_dir(self) -> Path:
+        return (self.feature_repo or self.home / "features").expanduser().resolve()
 
     @property
     def prediction_db(self) -> str:

@@ -156,7 +156,7 @@ def _record(r: Redis, rows: int, seconds: float) -> None:
     pipe.hincrby(STATS_KEY, "jobs", 1)
     pipe.hincrby(STATS_KEY, "rows", rows)
     pipe.hincrbyfloat(STATS_KEY, "seconds", seconds)
-    pipe.hset(STATS_KEY, "last_rows_per_s", rows / max(seconds, 1e-9))
+    pipe.hset(STATS_KEY, "last_rows_per_s", str(rows / max(seconds, 1e-9)))
     for b in DURATION_BUCKETS:
         if seconds <= b:
             pipe.hincrby(STATS_KEY, f"le:{b}", 1)

@@ -7,6 +7,7 @@ from fastapi.responses import ORJSONResponse
 
 from prices_predictor import __version__
 from prices_predictor.core.settings import Settings, get_settings
+from prices_predictor.featurestore.online import OnlineFeatures
 from prices_predictor.jobs.files import job_files
 from prices_predictor.jobs.queue import DURATION_BUCKETS, JobQueue
 from prices_predictor.serving import errors, fastpath, openapi
@@ -31,6 +32,11 @@ from prices_predictor.serving.routers import (
 )
 from prices_predictor.serving.service import PredictionService
 from prices_predictor.store.predlog import PredictionLog
+
+
+def online_features(s: Settings) -> OnlineFeatures | None:
+    """The online store when enabled (Feast itself is imported later, off the start path)."""
+    return OnlineFeatures(s) if s.feature_store == "feast" else None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = m
     app.state.holder = holder
     app.state.predlog = predlog
-    app.state.service = PredictionService(s, holder, m, predlog)
+    app.state.service = PredictionService(s, holder, m, predlog, online_features(s))
     app.state.jobs = JobQueue(s)  # connects on first use: Redis down affects job routes only
     app.state.job_files = job_files(s)
     app.state.job_files.prepare()

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from prices_predictor.featurestore.online import StoreUnavailable
+from prices_predictor.serving.features import UnknownHouse
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.serving.service import NotReady
 from prices_predictor.store.journal import JournalFull, JournalUnavailable
@@ -59,6 +61,14 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
         return JSONResponse(not_ready_body(exc), status_code=503, headers=NOT_READY_HEADERS)
 
+    @app.exception_handler(UnknownHouse)
+    async def _unknown_house(request: Request, exc: UnknownHouse) -> JSONResponse:
+        return JSONResponse({"detail": exc.items}, status_code=404)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return JSONResponse(store_down_body(exc), status_code=503, headers=STORE_DOWN_HEADERS)
+
     @app.exception_handler(JournalUnavailable)
     async def _log_refused(request: Request, exc: JournalUnavailable) -> JSONResponse:
         return JSONResponse(
@@ -68,6 +78,11 @@ def install(app: FastAPI, metrics: Metrics) -> None:
 
 NOT_READY_HEADERS = {"Retry-After": "5"}
 LOG_REFUSED_HEADERS = {"Retry-After": "10"}
+STORE_DOWN_HEADERS = {"Retry-After": "5"}
+
+
+def store_down_body(exc: StoreUnavailable) -> dict[str, str]:
+    return {"detail": f"the house's features cannot be read: {exc}"}
 
 
 def log_refused_body(metrics: Metrics, exc: JournalUnavailable) -> dict[str, str]:

@@ -13,18 +13,23 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from prices_predictor.featurestore.online import StoreUnavailable
 from prices_predictor.serving.deps import is_json, not_json_detail
 from prices_predictor.serving.errors import (
     LOG_REFUSED_HEADERS,
     NOT_READY_HEADERS,
+    STORE_DOWN_HEADERS,
     InputError,
     count_rejected,
     log_refused_body,
     not_ready_body,
+    store_down_body,
 )
+from prices_predictor.serving.features import UnknownHouse
 from prices_predictor.serving.middleware import send_json
 from prices_predictor.serving.routers.predict import predict_one, sticky_id
 from prices_predictor.serving.service import NotReady, PredictionService
@@ -57,10 +62,18 @@ class SinglePredictPath:
             return
         raw = await _body(receive)
         pp_client = cookie_parser(cookie).get("pp_client") if cookie else None
+        args = (self.service, raw, scope["state"], sticky_id(client, pp_client))
         try:
-            body, version = predict_one(
-                self.service, raw, scope["state"], sticky_id(client, pp_client)
-            )
+            if self.service.features is None:
+                body, version = predict_one(*args)
+            else:  # the store's read may block: off the event loop
+                body, version = await run_in_threadpool(predict_one, *args)
+        except UnknownHouse as exc:
+            await _send(send, 404, {"detail": exc.items})
+            return
+        except StoreUnavailable as exc:
+            await _send(send, 503, store_down_body(exc), _headers(STORE_DOWN_HEADERS))
+            return
         except InputError as exc:
             count_rejected(self.service.metrics, exc.items)
             await _send(send, 422, {"detail": exc.items})

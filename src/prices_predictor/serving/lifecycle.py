@@ -65,12 +65,18 @@ async def _reload_loop(app: FastAPI) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     task = asyncio.create_task(_reload_loop(app))
+    features = app.state.service.features
+    if features is not None:  # Feast imports for seconds: not on the start path, not per request
+        warm = asyncio.create_task(asyncio.to_thread(features.warm))
     try:
         yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+        if features is not None:
+            with contextlib.suppress(Exception):
+                await warm
         await asyncio.to_thread(app.state.service.close)  # finish shadow work before the flush
         predlog = app.state.predlog
         if predlog is not None:

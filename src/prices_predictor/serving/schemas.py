@@ -15,6 +15,12 @@ class ModelRef(BaseModel):
     variant: str
 
 
+class Sources(BaseModel):
+    store: list[str] = Field(description="Fields read from the feature store by the house's id.")
+    request: list[str] = Field(description="Fields the request sent (they override the store).")
+    imputed: list[str] = Field(description="Fields neither gave: imputed by the model.")
+
+
 class Prediction(BaseModel):
     price: float = Field(description="Predicted sale price, dollars.")
     price_low: float = Field(description="Lower end of the price range, dollars.")
@@ -22,6 +28,9 @@ class Prediction(BaseModel):
     coverage: float = Field(description="Nominal coverage of the range (e.g. 0.8).")
     imputed: list[str] = Field(description="Features missing from the input, imputed by the model.")
     warnings: list[str] = Field(default_factory=list)
+    sources: Sources | None = Field(
+        None, description="Feature store on: where each input came from."
+    )
 
 
 class PredictResponse(Prediction):
@@ -109,3 +118,4 @@ class ExplainResponse(BaseModel):
     )
     imputed: list[str]
     warnings: list[str] = Field(default_factory=list)
+    sources: Sources | None = None

@@ -17,6 +17,7 @@ from prices_predictor.ab.assign import CHALLENGER, Experiment, assign
 from prices_predictor.core.aliases import CHAMPION
 from prices_predictor.core.settings import Settings
 from prices_predictor.core.table import Table
+from prices_predictor.featurestore.online import OnlineFeatures
 from prices_predictor.serving.holder import ModelHolder, PredictionCache
 from prices_predictor.serving.metrics import Metrics
 from prices_predictor.store.predlog import PredictionLog
@@ -53,11 +54,13 @@ class PredictionService:
         holder: ModelHolder,
         metrics: Metrics,
         predlog: PredictionLog | None,
+        features: OnlineFeatures | None = None,
     ) -> None:
         self.settings = settings
         self.holder = holder
         self.metrics = metrics
         self.predlog = predlog
+        self.features = features  # the online feature store (PP_FEATURE_STORE=feast)
         self.cache = PredictionCache(settings.cache_size)
         self.experiment = Experiment(
             settings.ab_experiment_id, settings.ab_weight, settings.shadow, settings.shadow_sample

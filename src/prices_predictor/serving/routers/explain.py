@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from prices_predictor.core.aliases import CHAMPION
 from prices_predictor.serving.deps import JsonBody, RequestIdDep, ServiceDep
 from prices_predictor.serving.errors import InputError
+from prices_predictor.serving.features import fill
 from prices_predictor.serving.routers.predict import ERRORS, body_of
 from prices_predictor.serving.schemas import Contribution, ExplainResponse, ModelRef
 from prices_predictor.serving.service import row_notes
@@ -42,7 +43,12 @@ async def explain(
         house = m.schema.house.model_validate_json(await request.body())
     except ValidationError as exc:
         raise InputError.from_validation(exc) from None
-    row = m.schema.to_row(house)
+    filled = None
+    if service.features is None:
+        row = m.schema.to_row(house)
+    else:
+        filled = await run_in_threadpool(fill, service.features, m, [house])
+        row = filled.rows[0]
     exp = await run_in_threadpool(explain_rows, m.model, [row])
     base = float(exp.base[0])
     phi = exp.values[0]
@@ -75,5 +81,6 @@ async def explain(
         prediction_log=pred,
         contributions=items,
         imputed=notes.imputed,
-        warnings=notes.warnings,
+        warnings=(filled.warnings[0] if filled else []) + notes.warnings,
+        sources={**filled.sources[0], "imputed": notes.imputed} if filled else None,
     )

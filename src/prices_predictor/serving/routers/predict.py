@@ -13,16 +13,18 @@ from pydantic import ValidationError
 from prices_predictor.core.aliases import CHAMPION
 from prices_predictor.serving.deps import JsonBody, RequestIdDep, ServiceDep
 from prices_predictor.serving.errors import InputError
+from prices_predictor.serving.features import Filled, fill
 from prices_predictor.serving.schemas import BatchResponse, ErrorResponse, PredictResponse
 from prices_predictor.serving.service import PredictionService
 from prices_predictor.tracking.loading import LoadedModel
 
 router = APIRouter(tags=["predict"], dependencies=[JsonBody])
 ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "Feature store on: no house with that id"},
     413: {"model": ErrorResponse},
     415: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
-    503: {"description": "No model loaded"},
+    503: {"description": "No model loaded, or the feature store cannot be read"},
 }
 THREADPOOL_ROWS = 64
 
@@ -44,12 +46,12 @@ async def predict(request: Request) -> ORJSONResponse:
     # Served by serving/fastpath.py ahead of FastAPI's router; this route documents the
     # endpoint (request body and PredictResponse, checked by the fuzz test) and serves it in
     # an app built without the fast path.
-    body, version = predict_one(
-        request.app.state.service,
-        await request.body(),
-        request.scope["state"],
-        client_id(request),
-    )
+    service = request.app.state.service
+    args = (service, await request.body(), request.scope["state"], client_id(request))
+    if service.features is not None:  # the store's read may block
+        body, version = await run_in_threadpool(predict_one, *args)
+    else:
+        body, version = predict_one(*args)
     return ORJSONResponse(body, headers={"X-Model-Version": version})
 
 
@@ -70,7 +72,12 @@ def predict_one(
     except ValidationError as exc:
         raise InputError.from_validation(exc) from None
     rid: str = state["request_id"]
-    rows = [m.schema.to_row(house)]
+    filled = None
+    if service.features is None:
+        rows = [m.schema.to_row(house)]
+    else:
+        filled = fill(service.features, m, [house])
+        rows = filled.rows
     scored = service.score(m, rows, variant)
     _annotate(state, m.version, rows, service.settings.log_payloads)
     service.log_predictions(
@@ -87,6 +94,8 @@ def predict_one(
         scored.imputed[0],
         scored.warnings[0],
     )
+    if filled is not None:
+        _add_sources(body, filled, 0, scored.imputed[0])
     body.update(
         request_id=rid, variant=variant, model_version=m.version, model=_model_ref(m, variant)
     )
@@ -107,7 +116,12 @@ async def predict_batch(request: Request, service: ServiceDep, rid: RequestIdDep
     m = service.model(variant)
     houses = parse_batch(m, await request.body())
     check_rows(len(houses), service.settings.max_batch_rows, "houses")
-    rows = [m.schema.to_row(h) for h in houses]
+    filled = None
+    if service.features is None:
+        rows = [m.schema.to_row(h) for h in houses]
+    else:
+        filled = await run_in_threadpool(fill, service.features, m, houses, "houses.")
+        rows = filled.rows
     scored = await _score(service, m, rows, variant)
     _annotate(_state(request), m.version, rows, service.settings.log_payloads)
     service.log_predictions(
@@ -119,7 +133,7 @@ async def predict_batch(request: Request, service: ServiceDep, rid: RequestIdDep
     cov = m.model.interval_coverage
     # built by hand (BatchResponse documents it): validating 10,000 predictions as models
     # and serialising them through FastAPI cost more than scoring them
-    body_out = {
+    body_out: dict[str, Any] = {
         "request_id": rid,
         "variant": variant,
         "model_version": m.version,
@@ -136,7 +150,18 @@ async def predict_batch(request: Request, service: ServiceDep, rid: RequestIdDep
             )
         ],
     }
+    if filled is not None:
+        for i, (pred, imputed) in enumerate(
+            zip(body_out["predictions"], scored.imputed, strict=True)
+        ):
+            _add_sources(pred, filled, i, imputed)
     return ORJSONResponse(body_out, headers={"X-Model-Version": m.version})
+
+
+def _add_sources(body: dict[str, Any], filled: Filled, i: int, imputed: list[str]) -> None:
+    """Where each input came from, and the store's warnings (PP_FEATURE_STORE=feast)."""
+    body["sources"] = {**filled.sources[i], "imputed": imputed}
+    body["warnings"] = filled.warnings[i] + body["warnings"]
 
 
 def parse_batch(m: LoadedModel, raw: bytes) -> list[Any]:
