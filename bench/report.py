@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from bench import jobs, kernels, spark
+from bench import features, jobs, kernels, spark
 from bench.wrk import DURATION_S
 
 
@@ -18,6 +18,7 @@ def write_report(
     web: dict[str, Any],
     job: dict[str, Any],
     engines: dict[str, Any],
+    feats: dict[str, Any],
     path: Path,
 ) -> None:
     lines = [
@@ -28,6 +29,7 @@ def write_report(
         *_batches(web, inproc),
         *jobs.report(job),
         *spark.report(engines),
+        *features.report(feats),
         *_cold_starts(web),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,8 @@
 4. Cold start to readiness from a bundle.
 5. A batch job (upload to result) vs ``predict`` on a 1,000,000-house file (``bench/jobs.py``).
 6. ``predict --engine spark`` (local[2]) vs the local engine on 2,000,000 rows (``bench/spark.py``).
+7. A house priced by its id from the feature store vs sent with all its fields
+   (``bench/features.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import jobs, kernels, spark, wrk
+from bench import features, jobs, kernels, spark, wrk
 from bench.bodies import BOTH, JSON, Body, mlflow_bodies, v2_body
 from bench.report import write_report
 from bench.servers import commands, first_start, serving
+from bench.timing import p50_ms
 
 ROOT = Path.cwd()
 MODEL = "prices_predictor"
@@ -75,19 +78,11 @@ def in_process(bundle: Path, rows: pd.DataFrame) -> dict[str, Any]:
     recs = [{k: v for k, v in r.items() if v is not None} for r in recs]
     model.predict_log(recs[:1])
 
-    def p50(f: Any, n: int) -> float:
-        ts = []
-        for i in range(n):
-            t = time.perf_counter()
-            f(i)
-            ts.append(time.perf_counter() - t)
-        return float(np.median(ts) * 1e3)
-
-    ours = p50(lambda i: model.predict_log([recs[i % len(recs)]]), 2000)
-    encode = p50(lambda i: model.encoder.transform([recs[i % len(recs)]]), 2000)
+    ours = p50_ms(lambda i: model.predict_log([recs[i % len(recs)]]), 2000)
+    encode = p50_ms(lambda i: model.encoder.transform([recs[i % len(recs)]]), 2000)
     pyfunc = mlflow.pyfunc.load_model(str(bundle / "model"))
     frames = [rows.iloc[[i]] for i in range(100)]
-    theirs = p50(lambda i: pyfunc.predict(frames[i % 100]), 200)
+    theirs = p50_ms(lambda i: pyfunc.predict(frames[i % 100]), 200)
     out: dict[str, Any] = {
         "one_row_p50_ms": ours,
         "encode_p50_ms": encode,
@@ -103,7 +98,7 @@ def in_process(bundle: Path, rows: pd.DataFrame) -> dict[str, Any]:
         out[f"rows_per_s_{n}"] = n / float(np.median(times))
     from prices_predictor.models.explain import explain
 
-    out["explain_p50_ms"] = p50(lambda i: explain(model, [recs[i % len(recs)]]), 300)
+    out["explain_p50_ms"] = p50_ms(lambda i: explain(model, [recs[i % len(recs)]]), 300)
     out.update(journal_cost(recs))
     out.update(live_drift(bundle, recs))
     return out
@@ -242,5 +237,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engines = spark.compare(home, env, holdout, Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
+        feats = features.compare(home, env, holdout, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
         web = http(env, home, holdout, Path(tmp))
-    write_report(inproc, kern, web, job, engines, ROOT / "docs" / "BENCHMARKS.md")
+    write_report(inproc, kern, web, job, engines, feats, ROOT / "docs" / "BENCHMARKS.md")

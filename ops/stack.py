@@ -172,6 +172,14 @@ class Stack:
             ):
                 if k in os.environ:
                     base[k] = os.environ[k]
+        if name in ("trainer", "api"):  # the feature store's online side: Redis db 1
+            base.update(
+                PP_FEATURE_REPO=str(self.dir / "features"),
+                PP_FEATURE_ONLINE_STORE=json.dumps(
+                    {"type": "redis", "connection_string": f"127.0.0.1:{self.ports.redis},db=1"}
+                ),
+                PP_FEATURE_STORE=os.environ.get("PP_FEATURE_STORE", "none"),
+            )
         if name in ("api", "worker"):
             base.update(
                 PP_REDIS_URL=self.redis_url,

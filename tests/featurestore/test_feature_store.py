@@ -272,3 +272,48 @@ def test_train_from_the_store_gives_the_file_path_metrics(
 def _version(stdout: str) -> str:
     line = next(ln for ln in stdout.splitlines() if "registered" in ln and "version" in ln)
     return line.split("version")[-1].strip()
+
+
+def test_cli_errors_name_the_problem(small_ames: pd.DataFrame, tmp_path: Path) -> None:
+    from tests.conftest import base_env
+
+    env = base_env(tmp_path / "pp")
+    nothing = run_cli(["features", "materialize"], env)
+    assert nothing.returncode == 2
+    assert "no feature repository; run 'prices-predictor features apply'" in nothing.stderr
+    no_id = tmp_path / "no_id.csv"
+    small_ames.drop(columns=["PID", "Order"]).head(300).to_csv(no_id, index=False)
+    refused = run_cli(["features", "apply", "--data", str(no_id), "--spec", "infer"], env)
+    assert refused.returncode == 2, refused.stdout
+    assert "has no id column: the feature store keys houses by it" in refused.stderr
+    assert "Traceback" not in refused.stderr + nothing.stderr
+
+
+def test_redis_online_store_fails_and_recovers_with_the_server(
+    small_ames: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Any Feast online store by configuration: Redis here, down then back on its port."""
+    from prices_predictor.core.settings import Settings
+    from prices_predictor.featurestore import repo
+    from prices_predictor.featurestore.online import OnlineFeatures, StoreUnavailable
+    from prices_predictor.spec.io import preset
+    from tests.servers import free_port, redis_server
+
+    port = free_port()
+    conf = json.dumps({"type": "redis", "connection_string": f"127.0.0.1:{port},db=1"})
+    s = Settings(home=tmp_path / "pp", feature_online_store=conf, feature_retry_s=0)  # type: ignore[call-arg]
+    spec = preset("ames")
+    houses = small_ames.head(100)
+    pid = int(houses["PID"].iloc[4])
+    with redis_server(tmp_path / "redis", port):
+        repo.apply(s, spec, houses)
+        repo.materialize(s)
+        online = OnlineFeatures(s)
+        got = online.lookup([pid, 1], ["Gr Liv Area", "Neighborhood"])
+        assert got[0].known and got[0].values["Gr Liv Area"] == houses["Gr Liv Area"].iloc[4]
+        assert not got[1].known  # Redis answers unknown keys as present with nulls
+    with pytest.raises(StoreUnavailable, match="ConnectionError"):
+        online.lookup([pid], ["Gr Liv Area"])
+    with redis_server(tmp_path / "redis", port):  # same data directory: append-only file
+        again = online.lookup([pid], ["Gr Liv Area"])
+        assert again[0].values["Gr Liv Area"] == houses["Gr Liv Area"].iloc[4]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -160,6 +161,19 @@ def test_k8s_job_queue_redis_and_workers() -> None:
         spec = yaml.safe_load((k8s / name).read_text())["spec"]["template"]["spec"]
         mounts = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
         claims = {v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"]}
-        assert config["PP_JOBS_DIR"] in mounts and claims == {claim["metadata"]["name"]}
+        assert config["PP_JOBS_DIR"] in mounts and claim["metadata"]["name"] in claims
     worker = yaml.safe_load((k8s / "worker.yaml").read_text())
     assert worker["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "worker"
+
+
+def test_k8s_feature_repository_is_mounted_and_online_store_is_redis_db_1() -> None:
+    k8s = DEPLOY / "k8s"
+    config = yaml.safe_load((k8s / "configmap.yaml").read_text())["data"]
+    claim = yaml.safe_load((k8s / "features-volume.yaml").read_text())
+    spec = yaml.safe_load((k8s / "deployment.yaml").read_text())["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in spec["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"]}
+    assert volumes[mounts[config["PP_FEATURE_REPO"]]] == claim["metadata"]["name"]
+    online = json.loads(config["PP_FEATURE_ONLINE_STORE"])
+    assert online == {"type": "redis", "connection_string": "redis:6379,db=1"}
+    assert config["PP_FEATURE_STORE"] == "none"  # on by choice: PP_FEATURE_STORE=feast

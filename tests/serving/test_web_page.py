@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -63,7 +64,23 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             page.select_option("#f-neighborhood", "NridgHt")
             page.click("#submit")
             expect(page.locator("#price")).to_contain_text("$", timeout=30_000)
-            assert page.locator("#chart .bar-row").count() >= 5
+            # what the user gave, apart from what was assumed: the imputed features are
+            # one line ("together +$X") that opens to their bars
+            given = page.locator("#chart .bar-row").count()
+            assert 3 <= given <= 12
+            chart = page.locator("#chart").inner_text()
+            assert "Neighborhood" in chart and "Exterior quality" not in chart
+            summary = page.locator("#assumed-summary").inner_text()
+            assert re.search(
+                r"Assumed typical: \d+ features you did not give, together [+−]\$", summary
+            )
+            assert not page.locator("#assumed-chart").is_visible()
+            page.click("#assumed-summary")
+            expect(page.locator("#assumed-chart")).to_be_visible()
+            assumed = page.locator("#assumed-chart .bar-row").count()
+            assert (
+                assumed >= 20 and "Exterior quality" in page.locator("#assumed-chart").inner_text()
+            )
             assert "v1" in page.locator("#model-version").inner_text()
             page.screenshot(path=str(tmp_path / "estimate.png"), full_page=True)
             # a bad value: the server's 422 appears next to the field
@@ -91,7 +108,19 @@ def test_fill_submit_see_price_chart_and_field_error(bundle_dir: Path, tmp_path:
             page.keyboard.press("ArrowRight")
             expect(page.locator("#panel-card")).to_be_visible()
             assert page.locator("#importance .bar-row").count() >= 5
-            assert "rmse" in page.locator("#card-metrics").inner_text()
+            # numbers with their units and a line saying what each means
+            card = page.locator("#card-metrics")
+            assert "RMSE, log price" in card.inner_text()
+            mae = card.locator("[data-metric=mae_dollars]").inner_text()
+            assert re.search(r"Mean absolute error\s+\$\d{1,3}(,\d{3})*\s+average miss", mae)
+            rows = card.locator("[data-metric=holdout_rows] td").first.inner_text()
+            assert re.fullmatch(r"\d{1,3}(,\d{3})*", rows)
+            cover = card.locator("[data-metric=interval_coverage] td").first.inner_text()
+            assert re.fullmatch(r"\d{1,3}\.\d%", cover)
+            assert card.locator("[data-metric=cv_rmse_mean]").count() == 1
+            assert card.locator("[data-metric=mse]").count() == 0
+            fit = card.locator("[data-metric=fit_seconds] td").first.inner_text()
+            assert re.fullmatch(r"\d+\.\d s", fit)
             assert "PID // 1000" in page.locator("#card-meta").inner_text()
             page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
             # the API docs render from the package, offline, under the same policy

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 import typer
 
 from prices_predictor.cli.output import console, fail, metrics_table, rows_table
+from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import prepare, settings, user_errors
+from prices_predictor.core import progress
 from prices_predictor.core.settings import Settings
 from prices_predictor.spec.model import DataSpec
 
@@ -62,6 +64,7 @@ def train(
             "from the data file)."
         ),
     ] = "file",
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """Train on the data, register a new model version, then gate and promote it."""
     s = settings()
@@ -100,8 +103,10 @@ def train(
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.pipelines.runner import run_training
 
-    with user_errors():
+    with user_errors(), shown("train", quiet):
         version, metrics = run_training(s, data, fingerprint, data_spec, model, tune)
+    if "tune_trials" in metrics:
+        console.print(f"[bold]tuning[/] {tune_summary(metrics)}", highlight=False)
     console.print(
         metrics_table(
             f"{s.model_name} v{version}: holdout metrics (log price)",
@@ -114,13 +119,30 @@ def train(
         # lazy: Feast takes seconds to import
         from prices_predictor.cli.features_cmds import apply_spec, materialize_now
 
-        apply_spec(s, data_spec, raw)
-        materialize_now(s)
+        with shown("train", quiet):
+            apply_spec(s, data_spec, raw)
+            materialize_now(s)
     if deploy:
         # lazy: the CLI starts (and answers --help) without the training and serving stacks
         from prices_predictor.cli.registry_cmds import run_deploy
 
-        run_deploy(s, version)
+        with shown("train", quiet), progress.stage("deployment gates"):
+            run_deploy(s, version)
+
+
+def tune_summary(metrics: dict[str, float]) -> str:
+    default, best = metrics["tune_default_cv_rmse"], metrics["tune_best_cv_rmse"]
+    trials = int(metrics["tune_trials"])
+    if metrics.get("tune_kept_defaults"):
+        return (
+            f"no CV gain over the defaults in {trials} trials (best {best:.4f} vs "
+            f"{default:.4f}): the defaults were kept"
+        )
+    return (
+        f"CV RMSE(log) {best:.4f} vs {default:.4f} with the defaults "
+        f"({metrics['tune_gain']:.1%} better, {trials} trials); the chosen values are on stderr "
+        "and in the run's tuned_params.json"
+    )
 
 
 def from_store(s: Settings, spec: DataSpec, sales: Any) -> tuple[str, str]:

@@ -31,7 +31,7 @@ class LightGBMStrategy(ModelStrategy):
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         return {
-            "n_estimators": trial.suggest_int("n_estimators", 500, 4000, step=250),
+            "n_estimators": trial.suggest_int("n_estimators", 200, 2000, step=100),
             "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.1, log=True),
             "num_leaves": trial.suggest_int("num_leaves", 4, 32),
             "min_child_samples": trial.suggest_int("min_child_samples", 3, 30),

@@ -91,6 +91,27 @@ def fold_rmse(y: np.ndarray, oof: np.ndarray, folds: int, seed: int) -> tuple[fl
     return float(np.mean(scores)), float(np.std(scores))
 
 
+def cv_score(
+    train: pd.DataFrame,
+    name: str,
+    all_params: dict[str, dict[str, Any]],
+    spec: DataSpec,
+    folds: int,
+    seed: int,
+    n_jobs: int,
+    location: Location | None = None,
+) -> tuple[float, float, np.ndarray, LocationModel | None]:
+    """The CV a registered model reports: (mean and std of the fold RMSEs, out-of-fold
+    predictions with each row's location effect learned without it, the effect)."""
+    y = log_target(train, spec.target.column, spec.target.transform)
+    oof = cross_validate(train, name, all_params, spec, folds, seed, n_jobs)
+    effect = fit_location(train, y - oof, location) if location is not None else None
+    if effect is not None:
+        oof = oof + effect.leave_one_out(train, y - oof)
+    cv_mean, cv_std = fold_rmse(y, oof, folds, seed)
+    return cv_mean, cv_std, oof, effect
+
+
 def fit_price_model(
     train: pd.DataFrame,
     name: str,
@@ -111,11 +132,9 @@ def fit_price_model(
     """
     t0 = time.perf_counter()
     y = log_target(train, spec.target.column, spec.target.transform)
-    oof = cross_validate(train, name, all_params, spec, folds, seed, n_jobs)
-    effect = fit_location(train, y - oof, location) if location is not None else None
-    if effect is not None:
-        oof = oof + effect.leave_one_out(train, y - oof)
-    cv_mean, cv_std = fold_rmse(y, oof, folds, seed)
+    cv_mean, cv_std, oof, effect = cv_score(
+        train, name, all_params, spec, folds, seed, n_jobs, location
+    )
     encoder = FeatureEncoder(spec).fit(train)
     reg = build_regressor(name, all_params, encoder, seed, n_jobs)
     reg.fit(encoder.transform(train), y)

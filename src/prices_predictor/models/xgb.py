@@ -31,7 +31,7 @@ class XGBoostStrategy(ModelStrategy):
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         return {
-            "n_estimators": trial.suggest_int("n_estimators", 500, 3000, step=250),
+            "n_estimators": trial.suggest_int("n_estimators", 200, 2000, step=100),
             "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.1, log=True),
             "max_depth": trial.suggest_int("max_depth", 2, 6),
             "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 10, log=True),

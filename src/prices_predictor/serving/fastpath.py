@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -67,7 +66,7 @@ class SinglePredictPath:
             if self.service.features is None:
                 body, version = predict_one(*args)
             else:  # the store's read may block: off the event loop
-                body, version = await run_in_threadpool(predict_one, *args)
+                body, version = await self.service.with_store(predict_one, *args)
         except UnknownHouse as exc:
             await _send(send, 404, {"detail": exc.items})
             return

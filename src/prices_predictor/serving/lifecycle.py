@@ -62,12 +62,20 @@ async def _reload_loop(app: FastAPI) -> None:
         await asyncio.sleep(interval if interval > 0 and holder.ready else NOT_READY_RETRY_S)
 
 
+async def _warm_features(app: FastAPI) -> None:
+    """Import Feast and open the store once a model serves: the import takes seconds of
+    CPU, which must neither delay readiness nor land on the first by-id request."""
+    while not app.state.holder.ready:
+        await asyncio.sleep(0.1)
+    await asyncio.to_thread(app.state.service.features.warm)
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     task = asyncio.create_task(_reload_loop(app))
     features = app.state.service.features
-    if features is not None:  # Feast imports for seconds: not on the start path, not per request
-        warm = asyncio.create_task(asyncio.to_thread(features.warm))
+    if features is not None:
+        warm = asyncio.create_task(_warm_features(app))
     try:
         yield
     finally:
@@ -75,7 +83,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         if features is not None:
-            with contextlib.suppress(Exception):
+            warm.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warm
         await asyncio.to_thread(app.state.service.close)  # finish shadow work before the flush
         predlog = app.state.predlog

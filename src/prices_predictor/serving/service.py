@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import orjson
@@ -24,6 +27,8 @@ from prices_predictor.store.predlog import PredictionLog
 from prices_predictor.tracking.loading import LoadedModel
 
 MAX_SHADOW_BACKLOG = 256
+STORE_THREADS = 2
+T = TypeVar("T")
 log = logging.getLogger("prices_predictor.serving.ab")
 
 
@@ -61,6 +66,12 @@ class PredictionService:
         self.metrics = metrics
         self.predlog = predlog
         self.features = features  # the online feature store (PP_FEATURE_STORE=feast)
+        # its reads block; a few threads, not the loop's pool of 40: the work holds the GIL
+        self._store_pool = (
+            ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="features")
+            if features is not None
+            else None
+        )
         self.cache = PredictionCache(settings.cache_size)
         self.experiment = Experiment(
             settings.ab_experiment_id, settings.ab_weight, settings.shadow, settings.shadow_sample
@@ -113,8 +124,15 @@ class PredictionService:
             with self._shadow_lock:
                 self._shadow_pending -= 1
 
+    async def with_store(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` (which reads the feature store) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._store_pool, functools.partial(fn, *args))
+
     def close(self) -> None:
         self._shadow_pool.shutdown(wait=True, cancel_futures=False)
+        if self._store_pool is not None:
+            self._store_pool.shutdown(wait=True, cancel_futures=True)
 
     def model(self, variant: str = CHAMPION) -> LoadedModel:
         m = self.holder.get(variant) or self.holder.get(CHAMPION)

@@ -47,7 +47,7 @@ async def explain(
     if service.features is None:
         row = m.schema.to_row(house)
     else:
-        filled = await run_in_threadpool(fill, service.features, m, [house])
+        filled = await service.with_store(fill, service.features, m, [house])
         row = filled.rows[0]
     exp = await run_in_threadpool(explain_rows, m.model, [row])
     base = float(exp.base[0])

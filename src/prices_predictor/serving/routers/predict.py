@@ -49,7 +49,7 @@ async def predict(request: Request) -> ORJSONResponse:
     service = request.app.state.service
     args = (service, await request.body(), request.scope["state"], client_id(request))
     if service.features is not None:  # the store's read may block
-        body, version = await run_in_threadpool(predict_one, *args)
+        body, version = await service.with_store(predict_one, *args)
     else:
         body, version = predict_one(*args)
     return ORJSONResponse(body, headers={"X-Model-Version": version})
@@ -120,7 +120,7 @@ async def predict_batch(request: Request, service: ServiceDep, rid: RequestIdDep
     if service.features is None:
         rows = [m.schema.to_row(h) for h in houses]
     else:
-        filled = await run_in_threadpool(fill, service.features, m, houses, "houses.")
+        filled = await service.with_store(fill, service.features, m, houses, "houses.")
         rows = filled.rows
     scored = await _score(service, m, rows, variant)
     _annotate(_state(request), m.version, rows, service.settings.log_payloads)

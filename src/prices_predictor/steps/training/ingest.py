@@ -5,6 +5,7 @@ from typing import Annotated
 import pandas as pd
 from zenml import step
 
+from prices_predictor.core import progress
 from prices_predictor.data.ingest import load
 
 
@@ -13,4 +14,5 @@ def ingest_data(
     data: str, fingerprint: str, target: str = "SalePrice"
 ) -> Annotated[pd.DataFrame, "raw_data"]:
     """``fingerprint`` is part of the cache key: a changed file is read again."""
-    return load(data, target)
+    with progress.stage("read the data"):
+        return load(data, target)

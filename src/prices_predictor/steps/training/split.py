@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import step
 
+from prices_predictor.core import progress
 from prices_predictor.data.split import drop_outliers, protocol_split
 from prices_predictor.spec.io import from_dict
 
@@ -17,5 +18,6 @@ def split_data(
     test_size: float = 0.2,
     seed: int = 42,
 ) -> tuple[Annotated[pd.DataFrame, "train"], Annotated[pd.DataFrame, "holdout"]]:
-    train, holdout = protocol_split(raw_data, test_size, seed)
-    return drop_outliers(train, from_dict(spec).outliers), holdout
+    with progress.stage("split (protocol holdout)"):
+        train, holdout = protocol_split(raw_data, test_size, seed)
+        return drop_outliers(train, from_dict(spec).outliers), holdout

@@ -2,8 +2,43 @@
 // The form, the labels and the levels all come from the served model's spec (GET /v1/model):
 // this page knows no data set.
 const fmt = (v) => "$" + Math.round(v).toLocaleString("en-US");
+const signed = (v) => (v >= 0 ? "+" : "−") + fmt(Math.abs(v));
+const pct = (v) => (100 * v).toFixed(1) + "%";
+const dec = (n) => (v) => Number(v).toFixed(n);
+const count = (v) => Math.round(v).toLocaleString("en-US");
+const secs = (v) => Number(v).toFixed(1) + " s";
+// The card's metrics: label, format with its unit, and what the number means.
+const METRICS = {
+  rmse: ["RMSE, log price", dec(4), "typical holdout error: 0.10 is about ±10% of the price"],
+  baseline_rmse: ["Baseline RMSE, log price", dec(4),
+    "a median price per size, scored on the same holdout houses"],
+  baseline_gain: ["Gain over the baseline", pct, "how much lower the model's RMSE is"],
+  r2: ["R²", dec(3), "share of the variation in (log) prices the model explains"],
+  mae_dollars: ["Mean absolute error", fmt, "average miss on a holdout house, in dollars"],
+  median_ape: ["Median error", pct, "half the holdout houses are priced closer than this"],
+  interval_coverage: ["Range coverage", pct,
+    "share of holdout prices inside their 80% range (should be near 80%)"],
+  holdout_rows: ["Holdout houses", count, "sales kept aside: never used to fit or choose"],
+  train_rows: ["Training houses", count, "sales the model was fitted on"],
+  cv_rmse_mean: ["CV RMSE, log price", dec(4), "the same error, cross-validated on training"],
+  cv_rmse_std: ["CV RMSE spread", dec(4), "standard deviation across the CV folds"],
+  fit_seconds: ["Fit time", secs, "cross-validation plus the final fit"],
+  tune_gain: ["Tuning gain", pct, "CV improvement of the tuned parameters over the defaults"],
+  tune_trials: ["Tuning trials", count, "parameter sets tried"],
+  tune_default_cv_rmse: ["CV RMSE of the defaults", dec(4), "before tuning, same folds"],
+  tune_best_cv_rmse: ["CV RMSE after tuning", dec(4), "the best parameters found"],
+  tune_kept_defaults: ["Defaults kept", (v) => (v ? "yes" : "no"), "tuning found no CV gain"],
+  interval_halfwidth_log: ["Range half-width, log price", dec(3),
+    "the 80% range is the price times exp(±this)"],
+  location_blocks: ["Location blocks", count, "parcel blocks with a learned location effect"],
+  location_sales: ["Located sales", count, "training sales the location effect learned from"],
+  location_effect_sd: ["Location effect spread", pct,
+    "standard deviation of the location effects (log price, ~percent)"],
+};
+const SKIP = new Set(["mse"]);
 let fields = [];
 let labels = {};
+let columns = {};  // API field name -> the spec's column (contributions are by column)
 
 function el(tag, attrs = {}, text = "") {
   const e = document.createElement(tag);
@@ -99,7 +134,7 @@ async function submit(ev) {
   const btn = document.getElementById("submit");
   btn.disabled = true;
   try {
-    const r = await fetch("/v1/explain?top=12", {
+    const r = await fetch("/v1/explain?top=100", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(collect()),
     });
     const data = await r.json();
@@ -109,16 +144,28 @@ async function submit(ev) {
     document.getElementById("range").textContent = `${fmt(data.price_low)} – ${fmt(data.price_high)}`;
     document.getElementById("model-version").textContent = `${data.model.name} v${data.model.version}`;
     document.getElementById("base-price").textContent = fmt(data.base_price);
-    const notes = data.imputed.length
-      ? [`${data.imputed.length} features not given were imputed by the model.`] : [];
-    document.getElementById("warnings").textContent = notes.concat(data.warnings || []).join(" ");
-    bars(document.getElementById("chart"), data.contributions, "dollar_effect",
-         (c) => (c.dollar_effect >= 0 ? "+" : "−") + fmt(Math.abs(c.dollar_effect)).slice(0));
+    document.getElementById("warnings").textContent = (data.warnings || []).join(" ");
+    explainGroups(data);
   } catch (e) {
     document.getElementById("form-error").textContent = "The service did not answer: " + e;
   } finally {
     btn.disabled = false;
   }
+}
+
+function explainGroups(data) {
+  // "What you told us" apart from "assumed typical": the imputed features, one joint line
+  const imputedCols = new Set(data.imputed.map((n) => columns[n] || n));
+  const given = [], assumed = [];
+  for (const c of data.contributions) (imputedCols.has(c.feature) ? assumed : given).push(c);
+  const label = (c) => signed(c.dollar_effect);
+  bars(document.getElementById("chart"), given.slice(0, 12), "dollar_effect", label);
+  const joint = assumed.reduce((s, c) => s + c.dollar_effect, 0);
+  const box = document.getElementById("assumed");
+  box.hidden = assumed.length === 0;
+  document.getElementById("assumed-summary").textContent =
+    `Assumed typical: ${assumed.length} features you did not give, together ${signed(joint)}`;
+  bars(document.getElementById("assumed-chart"), assumed, "dollar_effect", label);
 }
 
 async function loadCard() {
@@ -127,7 +174,7 @@ async function loadCard() {
   const m = await r.json();
   fields = m.fields || [];
   labels = {};
-  for (const f of fields) labels[f.column] = f.label;
+  for (const f of fields) { labels[f.column] = f.label; columns[f.name] = f.column; }
   for (const e of (m.spec && m.spec.engineered) || []) labels[e.name] = e.label || e.name;
   labels.location = "Location (nearby sales)";
   if (m.location && m.location.kind === "block") labels[m.location.column] = "Location (parcel block)";
@@ -145,7 +192,11 @@ async function loadCard() {
   const metrics = document.getElementById("card-metrics");
   metrics.replaceChildren();
   for (const [k, v] of Object.entries(m.metrics)) {
-    const tr = el("tr"); tr.append(el("th", {}, k), el("td", {}, Number(v).toFixed(4))); metrics.append(tr);
+    if (SKIP.has(k)) continue;
+    const [label, format, meaning] = METRICS[k] || [k.replaceAll("_", " "), dec(4), ""];
+    const tr = el("tr", { "data-metric": k });
+    tr.append(el("th", {}, label), el("td", {}, format(v)), el("td", { class: "hint" }, meaning));
+    metrics.append(tr);
   }
   bars(document.getElementById("importance"), m.importance.slice(0, 20), "pct_effect",
        (c) => c.pct_effect.toFixed(1) + "%");
