@@ -29,6 +29,12 @@ def test_cli_prices_a_csv_row_for_row(
     proc = run_cli(["predict", "--data", str(data), "--out", str(out)], env, timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert "priced 300 rows" in proc.stdout and "ignored columns: SalePrice" in proc.stderr
+    # not a terminal: progress as plain lines on stderr, stage by stage with times
+    assert "[predict] load the model done in" in proc.stderr
+    assert "[predict] rows priced: 300/300" in proc.stderr
+    assert "[predict] read, check and price done in" in proc.stderr
+    quiet = run_cli(["predict", "--data", str(data), "--out", str(out), "--quiet"], env)
+    assert quiet.returncode == 0 and "[predict]" not in quiet.stderr
     got = pd.read_csv(out)
     assert list(got.columns) == ["Order", "PID", "price", "price_low", "price_high"]
     np.testing.assert_array_equal(got["PID"], houses["PID"])

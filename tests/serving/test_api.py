@@ -40,6 +40,8 @@ def test_health_ready_and_model_card(client: TestClient) -> None:
     card = client.get("/v1/model").json()
     assert card["name"] == "prices_predictor" and card["version"] == "1"
     assert card["alias"] == "bundle" and "rmse" in card["metrics"]
+    # CV beside the holdout metrics (mean and spread over the folds)
+    assert 0 < card["metrics"]["cv_rmse_std"] < card["metrics"]["cv_rmse_mean"] < 0.3
     assert "Gr Liv Area" in card["features"] and card["interval_coverage"] == 0.8
     location = card["location"]
     assert location["column"] == "PID" and location["divisor"] == 1000 and location["blocks"] > 100

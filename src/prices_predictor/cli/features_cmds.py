@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from prices_predictor.cli.output import console, err_console, fail, rows_table
+from prices_predictor.cli.output import console, fail, rows_table
+from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import settings, user_errors
+from prices_predictor.core import progress
 from prices_predictor.core.errors import UserError
 from prices_predictor.core.settings import Settings
 
@@ -48,6 +50,7 @@ def apply(
         typer.Option(help="Data spec: a YAML file or 'infer' (default: as 'train' chooses)."),
     ] = None,
     target: Annotated[str | None, typer.Option(help="The sale price column.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """Write the houses' attributes as the offline source and apply the feature views."""
     s = settings()
@@ -55,12 +58,13 @@ def apply(
     from prices_predictor.data.ingest import source_for
     from prices_predictor.spec.choose import apply_settings, choose
 
-    with user_errors():
-        src = source_for(data or s.data)
-        raw = src.read()
-        chosen = choose(raw, spec or s.spec, target or s.target, src.name)
-        data_spec = apply_settings(chosen.spec, s)
-    apply_spec(s, data_spec, raw)
+    with shown("features apply", quiet):
+        with user_errors(), progress.stage("read the data"):
+            src = source_for(data or s.data)
+            raw = src.read()
+            chosen = choose(raw, spec or s.spec, target or s.target, src.name)
+            data_spec = apply_settings(chosen.spec, s)
+        apply_spec(s, data_spec, raw)
 
 
 def apply_spec(s: Settings, spec: Any, raw: Any) -> None:
@@ -69,8 +73,7 @@ def apply_spec(s: Settings, spec: Any, raw: Any) -> None:
     from prices_predictor.featurestore.repo import apply as apply_repo
 
     t0 = time.perf_counter()
-    err_console.print("[bold]features[/] applying the feature views ...", highlight=False)
-    with store_errors():
+    with store_errors(), progress.stage("write the source, apply the feature views"):
         manifest = apply_repo(s, spec, raw)
     console.print(
         f"applied: {len(manifest.fields)} features of spec '{manifest.spec_name}' in "
@@ -84,17 +87,19 @@ def apply_spec(s: Settings, spec: Any, raw: Any) -> None:
 
 
 @app.command()
-def materialize() -> None:
+def materialize(
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
+) -> None:
     """Load every house's latest attributes into the online store."""
-    materialize_now(settings())
+    with shown("features materialize", quiet):
+        materialize_now(settings())
 
 
 def materialize_now(s: Settings) -> None:
     # lazy: Feast takes seconds to import
     from prices_predictor.featurestore.repo import materialize as run
 
-    err_console.print("[bold]features[/] materializing into the online store ...")
-    with store_errors():
+    with store_errors(), progress.stage("materialize into the online store"):
         manifest, seconds = run(s)
     console.print(
         f"materialized {manifest.rows:,} sales ({len(manifest.fields)} features) into the "

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from prices_predictor.cli.output import console, err_console, fail
+from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import (
     command_loaded,
     command_model,
@@ -17,6 +18,7 @@ from prices_predictor.cli.runtime import (
     settings,
     user_errors,
 )
+from prices_predictor.core import progress
 
 if TYPE_CHECKING:
     from prices_predictor.batch.score import BatchResult
@@ -64,6 +66,7 @@ def predict(
         str,
         typer.Option(help="Spark master: local[*], spark://HOST:7077, k8s://... (--engine spark)."),
     ] = "local[*]",
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """Price every house in a file with the served model (PP_MODEL_URI bundle or the
     PP_SERVE_ALIAS version) or --version N: price, price_low, price_high (80% range) per row."""
@@ -77,9 +80,11 @@ def predict(
     target = Path(out)
     with user_errors():
         check_output(target)  # before loading a model
-    model, label = command_model(s, version)
-    with user_errors():
-        res = score_file(model, data, target, keep or None)
+    with shown("predict", quiet):
+        with progress.stage("load the model"):
+            model, label = command_model(s, version)
+        with user_errors(), progress.stage("read, check and price"):
+            res = score_file(model, data, target, keep or None, progress=_rows)
     _findings(res)
     sec = res.seconds
     console.print(
@@ -89,6 +94,10 @@ def predict(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _rows(done: int, total: int) -> None:
+    progress.current().advanced("rows priced", done, total)
 
 
 def _findings(res: BatchResult) -> None:

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from prices_predictor.cli.output import console, err_console, rows_table
+from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import command_model, settings, user_errors
+from prices_predictor.core import progress
 from prices_predictor.core.errors import DataError
 
 app = typer.Typer(help="Data specs: what a sales file's columns mean.", no_args_is_help=True)
@@ -51,6 +53,7 @@ def infer(
     data: Annotated[str, typer.Option(help="A CSV/Parquet/ZIP file of sales.")],
     target: Annotated[str | None, typer.Option(help="The sale price column.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the YAML here (default: stdout).")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """Propose a spec for a sales file: YAML, and a table of decisions on stderr."""
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
@@ -60,10 +63,13 @@ def infer(
     from prices_predictor.spec.infer import infer as infer_spec
     from prices_predictor.spec.io import dump_yaml, from_dict
 
-    with user_errors():
+    with user_errors(), shown("spec infer", quiet):
         src = source_for(data)
+        with progress.stage(f"read {src.name}"):
+            raw = src.read()
         try:
-            found = infer_spec(src.read(), target, name=Path(src.name).stem or "inferred")
+            with progress.stage(f"infer from {len(raw):,} rows x {len(raw.columns)} columns"):
+                found = infer_spec(raw, target, name=Path(src.name).stem or "inferred")
         except DataError as exc:
             raise DataError(f"{src.name}: {exc}") from None
         spec = from_dict(found.spec, "inferred spec")
