@@ -238,6 +238,7 @@ def test_point_in_time_join_takes_the_attributes_as_of_each_sale(
     assert pd.isna(got[3]) and tf.unmatched == 1
 
 
+@pytest.mark.long  # two trainings: in make test-slow
 def test_train_from_the_store_gives_the_file_path_metrics(
     store_env: dict[str, str], small_csv: Path, tmp_path: Path
 ) -> None:

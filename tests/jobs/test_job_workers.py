@@ -109,13 +109,14 @@ def test_a_job_gives_the_prices_of_predict_and_reports_its_progress(
     run_cli(["predict", "--data", str(houses), "--out", str(direct_csv)], env, check=True)
     run_cli(["predict", "--data", str(many_houses), "--out", str(direct_pq)], env, check=True)
     with job_worker(env, tmp_path / "worker.log"):
-        # the CLI: submit, follow with a progress bar, fetch the CSV
+        # the CLI: submit, follow (progress lines on stderr), fetch the CSV
         out = tmp_path / "job.csv"
         proc = run_cli(["jobs", "submit", str(houses), "--wait", "--out", str(out)], env)
         assert proc.returncode == 0, proc.stderr
         assert out.read_bytes() == direct_csv.read_bytes()
-        assert "700/700 rows" in proc.stderr and "ignored columns: SalePrice" in proc.stderr
         job_id = proc.stdout.strip()
+        assert f"[jobs] job {job_id[:12]}: 700/700; finished" in proc.stderr
+        assert "ignored columns: SalePrice" in proc.stderr
         status = run_cli(["jobs", "status", job_id], env, check=True)
         assert '"state": "finished"' in status.stdout
 

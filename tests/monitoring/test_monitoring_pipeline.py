@@ -14,6 +14,7 @@ from tests.conftest import logged, private_home, run_cli
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.long  # monitoring, retraining and gates end to end: in make test-slow
 def test_monitor_alerts_then_retrains_and_training_drift_can_fail(
     trained_home: dict[str, str],
     small_ames: pd.DataFrame,

@@ -55,6 +55,7 @@ def versions(env: dict[str, str]) -> dict[str, dict[str, object]]:
     return {r["version"]: r for r in json.loads(proc.stdout)}
 
 
+@pytest.mark.long  # five trainings through every gate: a drill for make test-slow
 def test_gate_matrix_and_rollback(env: dict[str, str]) -> None:
     # 1. no champion yet -> promoted
     code, out = train(env, "WEAK")

@@ -10,6 +10,7 @@ import httpx
 import typer
 
 from prices_predictor.cli.output import console, err_console, fail
+from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import prepare, settings, user_errors
 
 jobs_app = typer.Typer(
@@ -90,6 +91,7 @@ def submit(
         Path | None, typer.Option(help="With --wait: write the prices here (.csv or .parquet).")
     ] = None,
     url: Url = None,
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """Upload a file of houses as a job; prints its id."""
     if not file.is_file():
@@ -112,7 +114,7 @@ def submit(
             highlight=False,
         )
         if wait or out is not None:
-            job = _follow(c, job["id"])
+            job = _follow(c, job["id"], quiet)
             if out is not None and job["state"] == "finished":
                 _download(c, job["id"], out)
     if wait and job["state"] != "finished":
@@ -124,10 +126,11 @@ def status(
     job_id: Annotated[str, typer.Argument(help="Job id.")],
     follow: Annotated[bool, typer.Option(help="Show a progress bar until the job ends.")] = False,
     url: Url = None,
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """State, rows done, timings and findings of a job (JSON)."""
     with _client(url) as c:
-        job = _follow(c, job_id) if follow else _check(_call(c.get, f"/v1/jobs/{job_id}"))
+        job = _follow(c, job_id, quiet) if follow else _check(_call(c.get, f"/v1/jobs/{job_id}"))
     console.print_json(data=job)
 
 
@@ -150,29 +153,19 @@ def cancel(job_id: Annotated[str, typer.Argument(help="Job id.")], url: Url = No
     console.print(f"{job_id}: {job['state']}", highlight=False)
 
 
-def _follow(c: httpx.Client, job_id: str) -> dict[str, Any]:
-    # lazy: rich's progress bar only when following a job
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[rows]}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("queued", total=None, rows="")
+def _follow(c: httpx.Client, job_id: str, quiet: bool = False) -> dict[str, Any]:
+    """Poll the job until it ends, showing its state and rows (``cli.progress``)."""
+    t0 = time.monotonic()
+    with shown("jobs", quiet) as shows:
+        stage = f"job {job_id[:12]}"
+        shows.started(stage)
         while True:
             job = _check(_call(c.get, f"/v1/jobs/{job_id}"))
-            total = job.get("rows_total")
-            rows = f"{job['rows_done']:,}/{total:,} rows" if total else ""
-            bar.update(
-                task, description=job["state"], completed=job["rows_done"], total=total, rows=rows
-            )
+            shows.advanced(stage, job["rows_done"], job.get("rows_total"), job["state"])
             if job["state"] in ("finished", "failed", "cancelled"):
                 break
             time.sleep(POLL_S)
+        shows.finished(stage, time.monotonic() - t0, job["state"])
     if job["state"] == "failed":
         err_console.print(f"[bold red]failed:[/] {job.get('error')}", highlight=False)
     for text in job.get("findings") or ():

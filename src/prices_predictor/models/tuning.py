@@ -26,6 +26,7 @@ from prices_predictor.models.train import Location, cross_validate, cv_score
 from prices_predictor.spec.model import DataSpec
 
 log = logging.getLogger(__name__)
+JUDGING_RESERVE = 2.0  # x the defaults' CV time, kept for judging the tuned parameters
 
 
 @dataclass
@@ -75,8 +76,9 @@ def tune(
     cv_args: dict[str, Any] = {"spec": spec, "folds": folds, "seed": seed, "n_jobs": n_jobs}
     with progress.stage("tune: CV of the defaults"):
         default_cv = cv_score(train, name, all_params, location=location, **cv_args)[0]
-    judging_s = time.monotonic() - t0  # the tuned result is judged the same way at the end
-    deadline = t0 + timeout_s - judging_s
+    # the tuned result is judged the same way at the end; its trees may be more and slower
+    judging_s = time.monotonic() - t0
+    deadline = t0 + timeout_s - JUDGING_RESERVE * judging_s
     members = list(all_params["blend"]["weights"]) if name == "blend" else [name]
     tuned = {k: dict(v) for k, v in all_params.items()}
     n_done = 0
@@ -87,12 +89,14 @@ def tune(
         study = _search(train, member, tuned, cv_args, budget, left, seed)
         tuned[member] = {**tuned.get(member, {}), **study.best_params}
         n_done += len(study.trials)
-    with progress.stage("tune: CV of the tuned parameters"):
-        tuned_cv = cv_score(train, name, tuned, location=location, **cv_args)[0]
     changed = {
         m: {k: v for k, v in tuned[m].items() if all_params.get(m, {}).get(k) != v} for m in members
     }
     changed = {m: c for m, c in changed.items() if c}
+    tuned_cv = default_cv
+    if changed:
+        with progress.stage("tune: CV of the tuned parameters"):
+            tuned_cv = cv_score(train, name, tuned, location=location, **cv_args)[0]
     kept = not changed or tuned_cv >= default_cv
     result = TuneResult(
         all_params if kept else tuned, default_cv, tuned_cv, n_done, kept, {} if kept else changed
@@ -125,6 +129,9 @@ def _search(
         left = max(0.0, timeout_s - (time.monotonic() - started))
         note = f"best CV {study.best_value:.4f}; {left:.0f} s left"
         progress.current().advanced(stage, len(study.trials), budget, note)
+        spent = [t.duration.total_seconds() for t in study.trials if t.duration is not None]
+        if spent and left < sum(spent) / len(spent):  # the next trial would not fit
+            study.stop()
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
     # trial 0: the current values themselves (Optuna takes them even outside the ranges)
