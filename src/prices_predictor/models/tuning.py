@@ -19,14 +19,13 @@ import optuna
 import pandas as pd
 
 from prices_predictor.core import progress
-from prices_predictor.core.errors import UserError
 from prices_predictor.data.split import log_target
 from prices_predictor.models.strategies import get_strategy
 from prices_predictor.models.train import Location, cross_validate, cv_score
 from prices_predictor.spec.model import DataSpec
 
 log = logging.getLogger(__name__)
-JUDGING_RESERVE = 2.0  # x the defaults' CV time, kept for judging the tuned parameters
+JUDGING_RESERVE = 1.5  # x the defaults' CV time, kept for judging the tuned parameters
 
 
 @dataclass
@@ -85,7 +84,10 @@ def tune(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     for i, member in enumerate(members):
         budget = max(1, trials // len(members))
-        left = max(0.0, (deadline - time.monotonic()) / (len(members) - i))
+        left = (deadline - time.monotonic()) / (len(members) - i)
+        if left <= 0:  # the budget went on the defaults' CV: this member keeps its values
+            progress.current().finished(f"tune: {member}", 0.0, "skipped: no time left")
+            continue
         study = _search(train, member, tuned, cv_args, budget, left, seed)
         tuned[member] = {**tuned.get(member, {}), **study.best_params}
         n_done += len(study.trials)
@@ -136,8 +138,6 @@ def _search(
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
     # trial 0: the current values themselves (Optuna takes them even outside the ranges)
     study.enqueue_trial(dict(params.get(member, {})))
-    with progress.stage(stage):
+    with progress.stage(stage):  # with a timeout > 0, trial 0 (the current values) always runs
         study.optimize(objective, n_trials=budget, timeout=timeout_s, callbacks=[report])
-    if not study.trials:
-        raise UserError(f"tuning {member}: no trial finished within the time budget")
     return study
