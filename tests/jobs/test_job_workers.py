@@ -166,7 +166,9 @@ def test_a_hard_violation_fails_the_job_with_the_table_predict_prints(
     bad.loc[[3, 7], "Overall Qual"] = [12, 0]
     path = tmp_path / "bad.csv"
     bad.to_csv(path, index=False)
-    cli = run_cli(["predict", "--data", str(path), "--out", str(tmp_path / "x.csv")], env)
+    cli = run_cli(  # --quiet: the error alone, without the progress lines
+        ["predict", "--data", str(path), "--out", str(tmp_path / "x.csv"), "--quiet"], env
+    )
     assert cli.returncode == 2
     job_id = _submit(url, path)
     # the CLI cancels a queued job: no worker will ever run it

@@ -190,7 +190,8 @@ def test_registry_unreachable_at_start_then_ready_without_restart(
         "PP_MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}",
     }
     with api_server(env, tmp_path / "api.log", ready_path="/health") as (url, proc):
-        _until(lambda: "reason" in httpx.get(f"{url}/ready").json(), 30, "a reason")
+        # "loading" until the first attempt to reach the registry has failed
+        _until(lambda: httpx.get(f"{url}/ready").json().get("reason") != "loading", 30, "a reason")
         r = httpx.get(f"{url}/ready", timeout=10)
         assert r.status_code == 503
         assert f"127.0.0.1:{port}" in r.json()["reason"] or "onnect" in r.json()["reason"]
