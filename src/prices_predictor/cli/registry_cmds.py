@@ -140,7 +140,7 @@ def models(
     console.print(
         rows_table(
             f"{s.model_name}: registered versions",
-            ["version", "aliases", "strategy", "rmse", "r2", "cv rmse", "verdict", "trained at"],
+            ["version", "aliases", "strategy", "rmse", "r2", "verdict", "trained at"],
             [
                 [
                     r["version"],
@@ -148,7 +148,6 @@ def models(
                     r["strategy"],
                     _num(r["metrics"].get("rmse")),
                     _num(r["metrics"].get("r2")),
-                    _cv(r["metrics"]),
                     r["verdict"],
                     r["trained_at"],
                 ]
@@ -172,11 +171,6 @@ def export(
     with user_errors():
         meta = export_bundle(s, out, alias=alias, version=version)
     console.print(f"bundle of {meta['name']} v{meta['version']} written to {out}")
-
-
-def _cv(metrics: dict[str, float]) -> str:
-    mean, std = metrics.get("cv_rmse_mean"), metrics.get("cv_rmse_std")
-    return "-" if mean is None else f"{mean:.4f} ± {std or 0:.4f}"
 
 
 def _num(v: Any) -> Any:
