@@ -60,7 +60,7 @@ def test_split_is_attributed_sticky_and_logged(registry_home: Path) -> None:
         assert set(seen.values()) == {"champion", "challenger"}
         again = c.post("/v1/predict", json=HOUSE, headers={"X-Client-ID": "client-7"}).json()
         assert again["variant"] == seen["client-7"]
-        c.app.state.predlog.flush()  # type: ignore[attr-defined]
+        assert c.app.state.predlog.flush(60)  # type: ignore[attr-defined]
         rows = read_recent(c.app.state.predlog.engine)  # type: ignore[attr-defined]
         logged = {r["client_id"]: r["variant"] for r in rows}
         assert logged["client-3"] == seen["client-3"]

@@ -269,7 +269,7 @@ def test_metrics_and_prediction_log(client: TestClient) -> None:
     assert "pp_predicted_price_dollars_bucket" in text
     assert 'pp_rows_scored_total{variant="champion"} 3.0' in text
     log = client.app.state.predlog  # type: ignore[attr-defined]
-    log.flush()
+    assert log.flush(60)
     from prices_predictor.store.predictions import read_recent
 
     rows = read_recent(log.engine)

@@ -150,7 +150,7 @@ def test_every_logged_row_records_the_spec_and_readers_keep_schemas_apart(
     r = client.post("/v1/predict", json={"gr_liv_area": 1500})
     assert r.status_code == 200
     log = client.app.state.predlog  # type: ignore[attr-defined]
-    log.flush()
+    assert log.flush(60)
     digest = client.get("/v1/model").json()["spec_digest"]
     rows = read_recent(log.engine, last=5, spec_hash=digest)
     assert rows and rows[0]["spec_hash"] == digest
@@ -206,7 +206,7 @@ def test_a_full_journal_answers_503_and_recovers_when_the_database_is_back(
         assert c.app.state.predlog.flush(30)  # type: ignore[attr-defined]
         r = c.post("/v1/predict", json={"gr_liv_area": 1500})
         assert r.status_code == 200
-        c.app.state.predlog.flush(30)  # type: ignore[attr-defined]
+        assert c.app.state.predlog.flush(60)  # type: ignore[attr-defined]
         assert "pp_prediction_log_backlog_rows 0.0" in c.get("/metrics").text
     engine = sa.create_engine(f"sqlite:///{db_dir}/p.db")
     with engine.connect() as conn:
