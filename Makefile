@@ -9,7 +9,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export ZENML_ANALYTICS_OPT_IN := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run train serve test test-slow test-fast lint bench stack stack-down clean docs audit
+.PHONY: install run train serve test test-slow test-fast lint bench stack stack-down clean docs audit image image-test
 
 install: $(STAMP)
 
@@ -59,8 +59,12 @@ audit: install
 	$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --strict \
 		--progress-spinner off $(AUDIT_IGNORE)
 
+# requirements.lock: everything (dev pulls training, serving, monitoring, catboost) + feast;
+# requirements-serving.lock: the runtime image's venv, pinned as in requirements.lock
 lock:
 	uv pip compile pyproject.toml --extra dev --extra feast --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --extra serving --python-version 3.11 -c requirements.lock \
+		-o requirements-serving.lock
 	{ grep '^#' requirements-spark.lock; uv pip compile pyproject.toml --extra dev --extra feast --extra spark \
 		--python-version 3.11 -c requirements.lock --no-header --no-annotate \
 		| grep -E '^(pyspark|py4j)=='; } > requirements-spark.tmp
@@ -78,3 +82,11 @@ clean:
 docs: install
 	$(BIN)/python -c "from prices_predictor.core.settings import configuration_markdown as m; open('docs/configuration.md', 'w').write(m())"
 	$(BIN)/prices-predictor spec schema --out docs/spec.schema.json
+
+# the runtime image (Docker, BuildKit; a debootstrap base where no registry is reachable):
+# `make image` builds prices-predictor:latest; `make image-test` builds, serves and checks it
+image:
+	IMAGE=$${IMAGE:-prices-predictor:latest} bash tools/image_test.sh --build-only
+
+image-test:
+	bash tools/image_test.sh

@@ -1,5 +1,5 @@
 """``python -m prices_predictor.cli``."""
 
-from prices_predictor.cli.main import app
+from prices_predictor.cli.main import main
 
-app()
+main()

@@ -16,6 +16,7 @@ from prices_predictor.cli import (
     spec_cmds,
     train_cmds,
 )
+from prices_predictor.core.extras import missing_extra
 
 app = typer.Typer(
     help="Housing price prediction: train, gate, serve, explain and monitor.",
@@ -35,5 +36,13 @@ spec_cmds.register(app)
 features_cmds.register(app)
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app()
+def main() -> None:
+    """Console entry: a command whose extra is not installed says which one (no traceback)."""
+    try:
+        app()
+    except ImportError as exc:
+        missing = missing_extra(exc, "this command")
+        if missing is None:
+            raise
+        typer.echo(f"error: {missing}", err=True)
+        raise SystemExit(2) from None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from prices_predictor.cli.output import fail
 from prices_predictor.core.errors import UserError
+from prices_predictor.core.extras import missing_extra
 from prices_predictor.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -33,6 +34,11 @@ def user_errors() -> Iterator[None]:
         yield
     except UserError as exc:
         raise fail(str(exc)) from None
+    except ImportError as exc:
+        missing = missing_extra(exc, "this command")
+        if missing is None:
+            raise
+        raise fail(str(missing)) from None
 
 
 def quiet() -> None:

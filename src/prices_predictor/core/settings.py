@@ -135,6 +135,17 @@ class Settings(BaseSettings):
         description="Compiled scoring-kernel cache (numba); default PP_HOME/numba-cache. "
         "NUMBA_CACHE_DIR, when set, wins.",
     )
+    kernel_backend: Literal["auto", "aot", "jit"] = Field(
+        "auto",
+        description="Scoring kernel: 'aot' = compiled ahead of time for this CPU (the runtime "
+        "image), 'jit' = numba (the 'jit' extra), 'auto' = the first one installed. With "
+        "neither, models score through their own libraries (same prices, slower).",
+    )
+    kernel_aot_dir: Path | None = Field(
+        None,
+        description="Where the ahead-of-time kernels are; default: inside the installed package "
+        "(`python -m prices_predictor.models.scoring.aot` writes them there).",
+    )
 
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0",

@@ -8,6 +8,7 @@ LightGBM.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import threading
 from collections import deque
@@ -19,11 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prices_predictor.core.extras import MissingExtra, missing_extra
 from prices_predictor.features.coordinates import CoordinateEffect
 from prices_predictor.features.encoder import FeatureEncoder, Rows
 from prices_predictor.features.location import LocationEffect
 from prices_predictor.spec.model import DataSpec
 from prices_predictor.spec.target import to_price
+
+log = logging.getLogger(__name__)
 
 LocationModel = LocationEffect | CoordinateEffect
 
@@ -133,7 +137,10 @@ class PriceModel:
             # lazy: numba and the training libraries load when a model first scores
             from prices_predictor.models.scoring.kernel import Kernel
 
-            return Kernel(packed)
+            try:
+                return Kernel(packed)
+            except MissingExtra as exc:  # the same prices through the libraries, slower
+                log.warning("scoring without the compiled kernel (slower): %s", exc)
         # lazy: numba and the training libraries load when a model first scores
         from prices_predictor.models.scoring.library import library_predict
 
@@ -157,7 +164,14 @@ class PriceModel:
             raise AttributeError(name)
         with _UNPICKLE_LOCK:
             if "regressor" not in self.__dict__:
-                self.__dict__["regressor"] = pickle.loads(self.__dict__["_regressor_pickle"])
+                try:
+                    self.__dict__["regressor"] = pickle.loads(self.__dict__["_regressor_pickle"])
+                except ImportError as exc:  # e.g. a CatBoost model where catboost is absent
+                    kind = self.__dict__.get("metadata", {}).get("strategy", "")
+                    missing = missing_extra(exc, f"this {kind} model".replace("  ", " "))
+                    if missing is None:
+                        raise
+                    raise missing from None
         return self.__dict__["regressor"]
 
     def __getstate__(self) -> dict[str, Any]:

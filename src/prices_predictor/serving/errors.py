@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from prices_predictor.core.extras import missing_extra
 from prices_predictor.featurestore.online import StoreUnavailable
 from prices_predictor.serving.features import UnknownHouse
 from prices_predictor.serving.metrics import Metrics
@@ -46,6 +47,13 @@ def _items(errors: Any, prefix: str = "") -> list[dict[str, str]]:
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:
+    @app.exception_handler(ImportError)
+    async def _missing_extra(request: Request, exc: ImportError) -> JSONResponse:
+        missing = missing_extra(exc, request.url.path)
+        if missing is None:
+            raise exc
+        return JSONResponse({"detail": str(missing)}, status_code=501)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         items = _items(exc.errors())

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 
 from prices_predictor.core.errors import RegistryError
+from prices_predictor.core.extras import missing_extra
 from prices_predictor.core.settings import Settings
 
 
@@ -49,6 +50,12 @@ def configure(settings: Settings) -> str:
             exp_id = str(exp.experiment_id)
         mlflow.set_experiment(experiment_id=exp_id)
         return exp_id
+    except ImportError as exc:
+        # mlflow-skinny (the serving extra) talks to a tracking server, not to a local store
+        missing = missing_extra(exc, f"MLflow at {uri} (a local store)")
+        if missing is None:
+            raise RegistryError(f"MLflow at {uri}: {exc}") from exc
+        raise RegistryError(f"{missing}; or set PP_MLFLOW_TRACKING_URI to a server") from None
     except Exception as exc:
         raise RegistryError(f"MLflow at {uri}: {str(exc).splitlines()[0]}") from exc
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from prices_predictor import __version__
 from prices_predictor.core.errors import RegistryError
+from prices_predictor.core.extras import missing_extra
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.io import dump_yaml, parse_spec, preset
 from prices_predictor.spec.model import DataSpec
@@ -204,7 +205,10 @@ def load_price_model_dir(model_dir: Path) -> PriceModel:
     try:
         try:
             model = joblib.load(pkl)
-        except ImportError:  # a class from a module path 0.1.x had
+        except ImportError as exc:  # a class from a module path 0.1.x had
+            missing = missing_extra(exc, f"the model in {model_dir}")
+            if missing is not None:  # a library of an extra that is not installed
+                raise missing from None
             model = load_legacy(pkl)
     except (ImportError, AttributeError, TypeError, KeyError) as exc:
         # the pickle names classes or fields this version does not have

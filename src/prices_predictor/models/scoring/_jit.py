@@ -21,9 +21,9 @@ from prices_predictor.models.scoring._simd import (
     lane_mask,
     lowest_bit,
 )
+from prices_predictor.models.scoring.tables import GROUP
 
 BLOCK = 32
-GROUP = 16
 
 
 _SQRT2 = 1.4142135623730951
@@ -257,12 +257,12 @@ def score_qs(
                 lanes = lane_mask(xt, j * LANES, group_threshold[g])
                 if lanes == 0:  # thresholds ascend: no row exceeds the rest either
                     break
-                for i in range(group_node[g], group_node[g + one]):
-                    and_lanes(bits, np.int64(node_tree[i]) * LANES, lanes, node_mask[i])
+                for nd in range(group_node[g], group_node[g + one]):
+                    and_lanes(bits, np.int64(node_tree[nd]) * LANES, lanes, node_mask[nd])
                 g += one
         for t in range(nt):
-            o = leaf_start[t]
+            first = np.int64(leaf_start[t])
             for r in range(LANES):
-                acc[r] += leaf_value[o + lowest_bit(bits[t * LANES + r])]
+                acc[r] += leaf_value[first + lowest_bit(bits[t * LANES + r])]
         for r in range(nb):
             out[b0 + r] = acc[r]

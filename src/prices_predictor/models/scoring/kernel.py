@@ -1,4 +1,5 @@
-"""Score a flattened blend (``flatten``) with compiled numba kernels.
+"""Score a flattened blend (``flatten``) with compiled kernels (``_jit``: numba's JIT, or the
+same kernels compiled ahead of time, ``aot``).
 
 Each row costs one pass over plain arrays instead of three library calls. Which kernel runs
 depends on the number of rows (the crossovers are measured: docs/performance.md): one row at
@@ -16,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from prices_predictor.core.errors import UserError
+from prices_predictor.core.extras import MissingExtra
 from prices_predictor.core.settings import get_settings
-from prices_predictor.models.scoring import quickscorer
-from prices_predictor.models.scoring.tables import Packed, Tables
+from prices_predictor.models.scoring import aot, quickscorer
+from prices_predictor.models.scoring.tables import GROUP, Packed, Tables
 
 # Below BLOCK_ROWS each row walks groups of trees together (their memory loads overlap); from
 # there, blocks of rows walk each tree together, and from QS_ROWS on blocks of 64 rows are
@@ -54,19 +57,56 @@ def tree_groups(as32: np.ndarray, depth: np.ndarray, size: int) -> np.ndarray:
     return np.array(out, dtype=np.int64).reshape(-1, 4)
 
 
+_BACKENDS: dict[tuple[str, str], Any] = {}
+_BACKENDS_LOCK = threading.Lock()
+
+
+def backend() -> Any:
+    """The three kernels (``score_rows``, ``score_blocks``, ``score_qs``): PP_KERNEL_BACKEND
+    ``aot`` = compiled ahead of time for this CPU (the runtime image ships them instead of
+    numba), ``jit`` = numba (the ``jit`` extra), ``auto`` = the first of them installed.
+    Raises MissingExtra when none is."""
+    s = get_settings()
+    key = (s.kernel_backend, str(s.kernel_aot_dir or ""))
+    with _BACKENDS_LOCK:
+        if key not in _BACKENDS:
+            _BACKENDS[key] = _load_backend(s.kernel_backend, s.kernel_aot_dir)
+        return _BACKENDS[key]
+
+
+def _load_backend(choice: str, aot_dir: Any) -> Any:
+    if choice in ("auto", "aot"):
+        compiled = aot.load(aot_dir)
+        if compiled is not None:
+            return compiled
+        if choice == "aot":
+            where = aot_dir or aot.default_dir()
+            raise UserError(
+                f"PP_KERNEL_BACKEND=aot: no ahead-of-time kernel for this CPU in {where} "
+                "(build them with `python -m prices_predictor.models.scoring.aot`)"
+            )
+    _numba_cache_dir()
+    try:
+        # lazy: numba reads NUMBA_CACHE_DIR when first imported: set it first
+        from prices_predictor.models.scoring import _jit
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("numba", "llvmlite"):
+            raise
+        raise MissingExtra("numba", "jit", "the compiled scoring kernel") from None
+    return _jit
+
+
 class Kernel:
     """Callable X -> log price from flattened tables; thread-parallel for large X."""
 
     def __init__(self, packed: Packed, n_jobs: int = 2) -> None:
-        _numba_cache_dir()
-        # lazy: numba reads NUMBA_CACHE_DIR when first imported: set it first
-        from prices_predictor.models.scoring import _jit
-
+        kernels = backend()
         self.packed = packed
         self._args = self.packed.args()
-        self._groups = tree_groups(packed.as32, packed.depth, _jit.GROUP)
-        self._one: Any = _jit.score_rows
-        self._walk: Any = _jit.score_blocks
+        self._groups = tree_groups(packed.as32, packed.depth, GROUP)
+        self._one: Any = kernels.score_rows
+        self._walk: Any = kernels.score_blocks
+        self._qs: Any = kernels.score_qs
         self._blocks: tuple[Any, tuple[Any, ...]] | None = None  # see block_kernel
         self.n_jobs = max(1, n_jobs)
         self._pool: ThreadPoolExecutor | None = None
@@ -83,16 +123,10 @@ class Kernel:
         return self._blocks
 
     def _make_blocks(self) -> tuple[Any, tuple[Any, ...]]:
-        # lazy: numba reads NUMBA_CACHE_DIR when first imported: set it first
-        from prices_predictor.models.scoring import _jit
-
         qs = quickscorer.build(self.packed)
         if qs is None:
             return self._walk, self._args
-        ones = np.full(1, np.iinfo(qs.node_mask.dtype).max, dtype=qs.node_mask.dtype)
-        tables = (qs.group_start, qs.group_threshold, qs.group_node, qs.node_tree)
-        leaves = (qs.node_mask, qs.leaf_start, qs.leaf_value, ones)
-        return _jit.score_qs, (*self.packed.linear_args(), *tables, *leaves)
+        return self._qs, quickscorer.kernel_args(self.packed, qs)
 
     def warm(self) -> None:
         """Load (or compile) every kernel this model uses, for both memory layouts (the
@@ -136,16 +170,7 @@ class Kernel:
 
 def warm_cache() -> None:
     """Compile both kernels into the numba cache (image builds: the first start then skips it)."""
-    tables = Tables(n_features=2)
-    tables.add_tree(
-        np.array([0, 0, 0]),
-        np.array([0.5, 0.0, 0.0]),
-        np.array([1, -1, -1]),
-        np.array([2, -1, -1]),
-        {1: 0.0, 2: 1.0},
-        as32=True,
-    )
-    Kernel(tables.packed(), n_jobs=1).warm()
+    Kernel(Tables.one_split().packed(), n_jobs=1).warm()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ serves them all. Trees with more than 64 leaves (random forests) are not support
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,14 @@ class QSTables:
     node_mask: np.ndarray  # uint32 or uint64: keeps the leaves right of the node
     leaf_start: np.ndarray  # uint64, per tree: where its leaves start in leaf_value
     leaf_value: np.ndarray  # float64, each tree's leaves from left to right
+
+
+def kernel_args(p: Packed, qs: QSTables) -> tuple[Any, ...]:
+    """``score_qs``'s table arguments: the linear part's, then QuickScorer's."""
+    ones = np.full(1, np.iinfo(qs.node_mask.dtype).max, dtype=qs.node_mask.dtype)
+    tables = (qs.group_start, qs.group_threshold, qs.group_node, qs.node_tree)
+    leaves = (qs.node_mask, qs.leaf_start, qs.leaf_value, ones)
+    return (*p.linear_args(), *tables, *leaves)
 
 
 def exact_threshold(t: float, as32: bool) -> float:

@@ -10,6 +10,9 @@ from typing import Any
 
 import numpy as np
 
+# trees one row walks together in ``_jit.score_rows`` (their loads overlap)
+GROUP = 16
+
 NODE = np.dtype(
     [("threshold", "f8"), ("feature", "i4"), ("left", "i4"), ("right", "i4")], align=True
 )
@@ -47,6 +50,20 @@ class Tables:
         self.hi = np.full(self.n_features, np.inf)
         self.pairs = np.zeros((0, 2), dtype=np.int64)
         self.pair_coef = np.zeros(0)
+
+    @classmethod
+    def one_split(cls) -> Tables:
+        """A model of one tree with one split: enough to compile every kernel."""
+        t = cls(n_features=2)
+        t.add_tree(
+            np.array([0, 0, 0]),
+            np.array([0.5, 0.0, 0.0]),
+            np.array([1, -1, -1]),
+            np.array([2, -1, -1]),
+            {1: 0.0, 2: 1.0},
+            as32=True,
+        )
+        return t
 
     def add_tree(
         self,
