@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -91,6 +91,15 @@ def fold_rmse(y: np.ndarray, oof: np.ndarray, folds: int, seed: int) -> tuple[fl
     return float(np.mean(scores)), float(np.std(scores))
 
 
+class CVScore(NamedTuple):
+    """The CV a registered model reports."""
+
+    mean: float  # of the fold RMSEs
+    std: float
+    oof: np.ndarray  # out-of-fold predictions, each row's location effect learned without it
+    effect: LocationModel | None
+
+
 def cv_score(
     train: pd.DataFrame,
     name: str,
@@ -100,16 +109,15 @@ def cv_score(
     seed: int,
     n_jobs: int,
     location: Location | None = None,
-) -> tuple[float, float, np.ndarray, LocationModel | None]:
-    """The CV a registered model reports: (mean and std of the fold RMSEs, out-of-fold
-    predictions with each row's location effect learned without it, the effect)."""
+) -> CVScore:
+    """The CV a registered model reports (see ``CVScore``)."""
     y = log_target(train, spec.target.column, spec.target.transform)
     oof = cross_validate(train, name, all_params, spec, folds, seed, n_jobs)
     effect = fit_location(train, y - oof, location) if location is not None else None
     if effect is not None:
         oof = oof + effect.leave_one_out(train, y - oof)
     cv_mean, cv_std = fold_rmse(y, oof, folds, seed)
-    return cv_mean, cv_std, oof, effect
+    return CVScore(cv_mean, cv_std, oof, effect)
 
 
 def fit_price_model(
@@ -123,18 +131,20 @@ def fit_price_model(
     n_jobs: int = 2,
     coverage: float = 0.8,
     location: Location | None = None,
+    cv: CVScore | None = None,
 ) -> FitResult:
     """CV on ``train`` (metrics + conformal residuals), then the final fit on all of it.
 
     With ``location``, the out-of-fold residuals also teach the location effect (parcel
     blocks or nearest sales); the CV metrics and the range then use each row's effect
-    learned without that row.
+    learned without that row. ``cv``: that CV already computed for these arguments (tuning
+    judges the parameters it keeps exactly so), not computed again.
     """
     t0 = time.perf_counter()
     y = log_target(train, spec.target.column, spec.target.transform)
-    cv_mean, cv_std, oof, effect = cv_score(
-        train, name, all_params, spec, folds, seed, n_jobs, location
-    )
+    if cv is None:
+        cv = cv_score(train, name, all_params, spec, folds, seed, n_jobs, location)
+    cv_mean, cv_std, oof, effect = cv
     encoder = FeatureEncoder(spec).fit(train)
     reg = build_regressor(name, all_params, encoder, seed, n_jobs)
     reg.fit(encoder.transform(train), y)

@@ -21,7 +21,7 @@ import pandas as pd
 from prices_predictor.core import progress
 from prices_predictor.data.split import log_target
 from prices_predictor.models.strategies import get_strategy
-from prices_predictor.models.train import Location, cross_validate, cv_score
+from prices_predictor.models.train import CVScore, Location, cross_validate, cv_score
 from prices_predictor.spec.model import DataSpec
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class TuneResult:
     trials: int
     kept_defaults: bool
     changed: dict[str, dict[str, Any]] = field(default_factory=dict)  # member -> new values
+    score: CVScore | None = None  # the CV of ``params``, as the fit would compute it
 
     @property
     def gain(self) -> float:
@@ -74,7 +75,8 @@ def tune(
     t0 = time.monotonic()
     cv_args: dict[str, Any] = {"spec": spec, "folds": folds, "seed": seed, "n_jobs": n_jobs}
     with progress.stage("tune: CV of the defaults"):
-        default_cv = cv_score(train, name, all_params, location=location, **cv_args)[0]
+        default_score = cv_score(train, name, all_params, location=location, **cv_args)
+    default_cv = default_score.mean
     # the tuned result is judged the same way at the end; its trees may be more and slower
     judging_s = time.monotonic() - t0
     deadline = t0 + timeout_s - JUDGING_RESERVE * judging_s
@@ -95,13 +97,20 @@ def tune(
         m: {k: v for k, v in tuned[m].items() if all_params.get(m, {}).get(k) != v} for m in members
     }
     changed = {m: c for m, c in changed.items() if c}
-    tuned_cv = default_cv
+    tuned_score = default_score
     if changed:
         with progress.stage("tune: CV of the tuned parameters"):
-            tuned_cv = cv_score(train, name, tuned, location=location, **cv_args)[0]
+            tuned_score = cv_score(train, name, tuned, location=location, **cv_args)
+    tuned_cv = tuned_score.mean
     kept = not changed or tuned_cv >= default_cv
     result = TuneResult(
-        all_params if kept else tuned, default_cv, tuned_cv, n_done, kept, {} if kept else changed
+        all_params if kept else tuned,
+        default_cv,
+        tuned_cv,
+        n_done,
+        kept,
+        {} if kept else changed,
+        default_score if kept else tuned_score,
     )
     log.info("tuning: %s", result.summary())
     return result

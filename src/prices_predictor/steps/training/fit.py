@@ -12,7 +12,7 @@ from prices_predictor.core import progress
 from prices_predictor.core.settings import get_settings
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.models.strategies import default_params
-from prices_predictor.models.train import fit_price_model, location_config
+from prices_predictor.models.train import CVScore, fit_price_model, location_config
 from prices_predictor.models.tuning import tune as tune_params
 from prices_predictor.spec.io import from_dict
 from prices_predictor.steps.materializers import PriceModelMaterializer
@@ -54,10 +54,17 @@ def fit_model(
             }
             wanted = location_config(data_spec)
             tuned: dict[str, float] = {}
+            judged: CVScore | None = None
             if tune:
-                params, tuned = _tune(train, model, params, cv_args, wanted)
+                params, tuned, judged = _tune(train, model, params, cv_args, wanted)
             result = fit_price_model(
-                train, model, params, **cv_args, coverage=s.interval_coverage, location=wanted
+                train,
+                model,
+                params,
+                **cv_args,
+                coverage=s.interval_coverage,
+                location=wanted,
+                cv=judged,
             )
             location = result.model.location
             if wanted is not None and location is None:
@@ -99,8 +106,8 @@ def _tune(
     params: dict[str, Any],
     cv_args: dict[str, Any],
     location: Any,
-) -> tuple[dict[str, Any], dict[str, float]]:
-    """Tune within the settings' budget: (parameters to fit, metrics to record)."""
+) -> tuple[dict[str, Any], dict[str, float], CVScore | None]:
+    """Tune within the settings' budget: (parameters to fit, metrics to record, their CV)."""
     # lazy: MLflow (~2 s) stays off start-up paths that do not need it
     import mlflow
 
@@ -133,4 +140,4 @@ def _tune(
         "tune_kept_defaults": float(result.kept_defaults),
     }
     mlflow.log_dict({"params": result.params, "changed": result.changed}, "tuned_params.json")
-    return result.params, metrics
+    return result.params, metrics, result.score
