@@ -74,7 +74,7 @@ def _cpu_flags() -> frozenset[str]:
 
 
 def runnable_levels() -> list[str]:
-    """This machine's levels its CPU runs, best first."""
+    """The levels of this machine's architecture that its CPU runs, best first."""
     levels = LEVELS.get(platform.machine(), ())
     if platform.machine() != "x86_64":
         return list(reversed(levels))
