@@ -102,6 +102,7 @@ def pg_cluster() -> Iterator[tuple[Path, int, str]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.long  # a 30-second outage under load: make test-slow
 def test_postgresql_down_for_30_s_under_load(
     bundle_dir: Path, tmp_path: Path, pg_cluster: tuple[Path, int, str]
 ) -> None:
