@@ -11,6 +11,7 @@
 #     prediction, non-root, and the image size (<= IMAGE_MAX_MB, 600); removes the container.
 #
 # Environment: BASE, IMAGE (tag, default prices-predictor:image-test), IMAGE_MAX_MB (600),
+# MIN_FREE_GB (10: refuses to start with less free disk), BUILD_CACHE_KEEP (8GB of BuildKit cache),
 # CA_FILE (default /etc/ssl/certs/ca-certificates.crt when it exists), BUILD_ARGS (extra
 # `docker build` arguments), KEEP_IMAGE=1 (keep the image), READY_TIMEOUT (120 s).
 #
@@ -56,6 +57,17 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 1; done
   "$DOCKER" info >/dev/null 2>&1 || { tail -20 "$STATE/dockerd.log"; echo "dockerd did not start"; exit 1; }
 fi
+
+# a build needs room for the builder's full venv and its cache: say so rather than fail midway
+root_dir=$("$DOCKER" info -f '{{.DockerRootDir}}' 2>/dev/null || echo /var/lib/docker)
+free_gb=$(df -Pk "$root_dir" | awk 'NR == 2 {print int($4 / 1024 / 1024)}')
+if [ "${free_gb:-0}" -lt "${MIN_FREE_GB:-10}" ]; then
+  echo "only ${free_gb} GB free under $root_dir; the build needs about ${MIN_FREE_GB:-10} GB"
+  echo "(docker builder prune / docker image prune free what earlier builds left)"
+  exit 1
+fi
+# BuildKit's cache grows by gigabytes per build of a changed lock or source: keep it bounded
+prune_cache() { "$DOCKER" builder prune -f --keep-storage "${BUILD_CACHE_KEEP:-8GB}" >/dev/null 2>&1 || true; }
 
 # -- 2. base image -----------------------------------------------------------------------------
 debian_mirror() {
@@ -128,6 +140,7 @@ size_mb=$((size / 1000 / 1000))
 if [ "$size_mb" -le "$IMAGE_MAX_MB" ]; then ok "image size ${size_mb} MB <= ${IMAGE_MAX_MB} MB"
 else bad "image size ${size_mb} MB > ${IMAGE_MAX_MB} MB"; fi
 if [ "$BUILD_ONLY" = 1 ]; then
+  prune_cache
   echo "$IMAGE built: $PASS passed, $FAIL failed"
   [ "$FAIL" -eq 0 ]
   exit
@@ -138,6 +151,7 @@ NAME=pp-image-test-$$
 cleanup() {
   "$DOCKER" rm -f "$NAME" >/dev/null 2>&1 || true
   [ "${KEEP_IMAGE:-0}" = "1" ] || "$DOCKER" rmi "$IMAGE" >/dev/null 2>&1 || true
+  prune_cache
 }
 trap cleanup EXIT
 t0=$(date +%s.%N)

@@ -109,6 +109,9 @@ def test_postgresql_down_for_30_s_under_load(
     base, port, db_url = pg_cluster
     env = _bundle_env(tmp_path / "pp", bundle_dir, PP_PREDICTION_DB_URL=db_url)
     with api_server(env, tmp_path / "api.log") as (url, proc), Load(url, MIX, "pg") as load:
+        # the baseline once the server's background preload (batch kernels, explanations:
+        # tens of MB) is done: on a loaded machine RSS can pause before it ends
+        _until(lambda: httpx.get(f"{url}/ready", timeout=10).json()["preloaded"], 120, "preload")
         rss_before = settled_rss(proc.pid)
         postgres.stop(base)
         down_until = time.monotonic() + 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,11 @@ def test_health_ready_and_model_card(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready").json()
     assert ready["status"] == "ready" and ready["model_version"] == "1"
+    # the batch kernels and explanations load in the background after ready
+    deadline = time.monotonic() + 120
+    while not client.get("/ready").json()["preloaded"]:
+        assert time.monotonic() < deadline, "not preloaded after 120 s"
+        time.sleep(0.1)
     card = client.get("/v1/model").json()
     assert card["name"] == "prices_predictor" and card["version"] == "1"
     assert card["alias"] == "bundle" and "rmse" in card["metrics"]

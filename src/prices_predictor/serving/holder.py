@@ -36,6 +36,7 @@ def _preload(loaded: LoadedModel, freeze: bool) -> None:
         log.exception("preloading after start failed", extra={"model_version": loaded.version})
     if freeze:
         settle_heap()
+    loaded.preloaded.set()
 
 
 _SETTLE_LOCK = threading.Lock()

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ class LoadedModel:
     reference: Path | None = None
     directory: Path | None = None  # the verified files (bundle, or local copy of a version)
     schema: RequestSchema = field(init=False)  # the request models of the model's spec
+    # set once batch kernels and explanations are preloaded (serving's background thread)
+    preloaded: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __post_init__(self) -> None:
         self.schema = request_schema(self.model.spec)

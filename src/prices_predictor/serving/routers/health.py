@@ -22,14 +22,20 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", responses={503: {"description": "No model loaded yet"}})
 async def ready(holder: HolderDep) -> JSONResponse:
-    """200 once a real model is loaded; 503 with the reason before."""
+    """200 once a real model is loaded; 503 with the reason before. ``preloaded``: batch
+    kernels and explanations are loaded too (until then their first use pays for it)."""
     m = holder.get()
     if m is None:
         return JSONResponse(
             {"status": "not ready", "reason": holder.last_error or "loading"}, status_code=503
         )
     return JSONResponse(
-        {"status": "ready", "model_version": m.version, "variants": sorted(holder.variants)}
+        {
+            "status": "ready",
+            "model_version": m.version,
+            "variants": sorted(holder.variants),
+            "preloaded": m.preloaded.is_set(),
+        }
     )
 
 
