@@ -117,6 +117,34 @@ def test_values_outside_the_training_range_warn(client: TestClient) -> None:
     assert first["warnings"] == [] and "lot_area=1 is outside" in second["warnings"][0]
 
 
+def test_a_soft_range_prices_as_sent_and_a_hard_one_refuses(
+    client: TestClient, small_ames: pd.DataFrame
+) -> None:
+    """Ames' garage year is a soft rule (``hard: false``: a typo year is a finding in
+    training, not a stop); requests follow the same rule, in every route."""
+    future = time.gmtime().tm_year + 5  # above the soft range's current_year
+    fields = {f["column"]: f for f in client.get("/v1/model").json()["fields"]}
+    assert fields["Garage Yr Blt"]["range"]["hard"] is False
+    assert fields["Gr Liv Area"]["range"]["hard"] is True
+    soft = client.post("/v1/predict", json={**HOUSE, "garage_yr_blt": future})
+    assert soft.status_code == 200, soft.text
+    assert soft.json()["price"] > 10_000
+    hard = client.post("/v1/predict", json={**HOUSE, "year_built": 1700})
+    assert hard.status_code == 422
+    head = (
+        small_ames.head(3).drop(columns=["SalePrice", "Order"]).assign(**{"Garage Yr Blt": future})
+    )
+    split = json.loads(head.to_json(orient="split", index=False))
+    r = client.post("/invocations", json={"dataframe_split": split})
+    assert r.status_code == 200, r.text
+    split["data"][1][split["columns"].index("Year Built")] = 1700
+    r = client.post("/invocations", json={"dataframe_split": split})
+    assert r.status_code == 422
+    (item,) = r.json()["detail"]
+    assert item["field"] == "Year Built" and item["rule"].startswith("greater_than_equal")
+    assert "row 1" in item["message"]
+
+
 def test_api_matches_the_mlflow_model(
     client: TestClient, bundle_dir: Path, small_ames: pd.DataFrame
 ) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from prices_predictor.core.table import Table
+from prices_predictor.core.table import Coded, Table
 from prices_predictor.features.engineered import Compiled
 from prices_predictor.features.plan import BY_GROUP, MEDIAN, ZERO, GroupFill, Plan
 from prices_predictor.features.values import Distinct, dates, numeric
@@ -60,16 +60,12 @@ def encode_columns(
     flat = out.ravel(order="F")  # a view: column j of out is flat[j * n : (j + 1) * n]
     rows_idx = np.arange(n)
     for col, table, offset, one_hot, missing, presence, present in plan.categorical:
-        dist = Distinct.of(cols.get(col), n)
-        mapped = [
-            table.get(u, -1 if one_hot else 0) if u is not None else missing for u in dist.uniques
-        ]
-        codes = np.array(mapped, dtype=np.int64)[dist.codes]
+        codes, absent = _level_codes(cols.get(col), n, table, -1 if one_hot else 0, missing)
         if presence:  # a missing level of something present takes the present mode
             has = np.zeros(n, dtype=bool)
             for q in presence:
                 has |= out[:, q] > 0
-            codes[dist.missing & has] = present
+            codes[absent() & has] = present
         if not one_hot:
             out[:, offset] = codes
         elif codes.min(initial=0) >= 0:
@@ -81,6 +77,20 @@ def encode_columns(
     for k, v in enumerate(engineered(inputs)):
         out[:, plan.engineered_at + k] = v
     return out
+
+
+def _level_codes(
+    values: Any, n: int, table: dict[str, int], unseen: int, missing: int
+) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
+    """A categorical column's model codes, and (when asked) where it is missing."""
+    if isinstance(values, Coded) and all(type(u) is str for u in values.levels):
+        # checked text (a batch request): the level is the stripped text, -1 is missing
+        raw = values.codes
+        mapped = [table.get(u.strip(), unseen) for u in values.levels]
+        return np.array([*mapped, missing], dtype=np.int64)[raw], lambda: raw < 0
+    dist = Distinct.of(values, n)
+    mapped = [table.get(u, unseen) if u is not None else missing for u in dist.uniques]
+    return np.array(mapped, dtype=np.int64)[dist.codes], lambda: dist.missing
 
 
 def _group_fill(group: GroupFill, dist: Distinct, fill: float) -> np.ndarray:

@@ -30,7 +30,7 @@ def form_fields(model: PriceModel, names: dict[str, str]) -> list[dict[str, Any]
             ]
         if f.range is not None:
             lo, hi = f.range.bounds()
-            item["range"] = {"min": lo, "max": hi}
+            item["range"] = {"min": lo, "max": hi, "hard": f.range.hard}
         out.append(item)
     loc = model.location
     for c in spec.inputs():

@@ -94,7 +94,11 @@ class Range(_Strict):
 
     min: float | Literal["current_year"] | None = None
     max: float | Literal["current_year"] | None = None
-    hard: bool = Field(True, description="Hard: training stops and the API answers 422.")
+    hard: bool = Field(
+        True,
+        description="Hard: training stops and requests are refused (422). Soft: a training "
+        "finding only; requests are priced as sent.",
+    )
 
     def bounds(self, today: dt.date | None = None) -> tuple[float | None, float | None]:
         year = float((today or dt.date.today()).year)

@@ -122,11 +122,11 @@ def _feature_field(f: Feature, alias: str) -> Any:
         rule = ""
         if f.range is not None:
             lo, hi = f.range.bounds()
-            if lo is not None:
-                kw["ge"] = lo
-            if hi is not None:
-                kw["le"] = hi
-            rule = f", {_bounds(lo, hi)}"
+            if f.range.hard:
+                kw.update({k: v for k, v in (("ge", lo), ("le", hi)) if v is not None})
+                rule = f", {_bounds(lo, hi)}"
+            else:  # a soft rule: priced as sent (warned about outside the training range)
+                rule = f", usually {_bounds(lo, hi)}"
         desc = f"{_words(f)}: a number{rule}"
         return float | None, Field(None, description=desc, **common, **kw)
     if f.kind == "date":

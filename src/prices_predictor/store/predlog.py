@@ -105,9 +105,9 @@ class PredictionLog:
     def add_batch(self, meta: dict[str, Any], columns: dict[str, Any], prices: Any) -> None:
         """A columnar batch (``columns``: name -> array; ``prices``: price, low, high arrays)
         as one record; stored as one ``prediction_batches`` row."""
-        n_rows, arrow = tables.encode_batch(columns, prices)
+        n_rows, record = tables.encode_batch(columns, prices)
         head = orjson.dumps(meta)
-        self.journal.append(BATCH, n_rows, META.pack(len(head)) + head + arrow)
+        self.journal.append(BATCH, n_rows, META.pack(len(head)) + head + record)
 
     @property
     def enqueued(self) -> int:
@@ -219,9 +219,9 @@ class PredictionLog:
             else:
                 (n,) = META.unpack_from(rec.payload)
                 meta = orjson.loads(rec.payload[META.size : META.size + n])
-                arrow = rec.payload[META.size + n :]
+                record = rec.payload[META.size + n :]
                 batches.append(
-                    {**meta, "ts": ts, "entry": rec.key, "n_rows": rec.n_rows, "rows": arrow}
+                    {**meta, "ts": ts, "entry": rec.key, "n_rows": rec.n_rows, "rows": record}
                 )
         with self.engine.begin() as conn:
             tables.store(conn, rows, batches)

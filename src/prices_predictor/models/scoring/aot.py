@@ -95,9 +95,7 @@ def find(directory: Path | None = None) -> tuple[str, Path] | None:
     """The best compiled module this CPU runs in ``directory``: (level, path), or None."""
     directory = directory or default_dir()
     for level in runnable_levels():
-        paths = sorted(directory.glob(module_name(level) + ".*.so")) + sorted(
-            directory.glob(module_name(level) + ".*.pyd")
-        )
+        paths = sorted(directory.glob(module_name(level) + ".*.so"))
         if paths:
             return level, paths[0]
     return None

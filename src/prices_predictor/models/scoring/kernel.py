@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from prices_predictor.core.errors import UserError
-from prices_predictor.core.extras import MissingExtra
+from prices_predictor.core.extras import missing_extra
 from prices_predictor.core.settings import get_settings
 from prices_predictor.models.scoring import aot, quickscorer
 from prices_predictor.models.scoring.tables import GROUP, Packed, Tables
@@ -90,9 +90,10 @@ def _load_backend(choice: str, aot_dir: Any) -> Any:
         # lazy: numba reads NUMBA_CACHE_DIR when first imported: set it first
         from prices_predictor.models.scoring import _jit
     except ImportError as exc:
-        if (exc.name or "").split(".")[0] not in ("numba", "llvmlite"):
+        missing = missing_extra(exc, "the compiled scoring kernel")
+        if missing is None:
             raise
-        raise MissingExtra("numba", "jit", "the compiled scoring kernel") from None
+        raise missing from None
     return _jit
 
 

@@ -64,8 +64,9 @@ function fieldFor(f, withDefault) {
     if (f.kind === "date") input.type = "date";
     else if (f.kind !== "nominal") {
       input.type = "number"; input.step = "any";
-      if (f.range && f.range.min !== null && f.range.min !== undefined) input.min = f.range.min;
-      if (f.range && f.range.max !== null && f.range.max !== undefined) input.max = f.range.max;
+      const rule = f.range && f.range.hard !== false ? f.range : null;  // soft: priced as sent
+      if (rule && rule.min !== null && rule.min !== undefined) input.min = rule.min;
+      if (rule && rule.max !== null && rule.max !== undefined) input.max = rule.max;
     }
   }
   input.dataset.kind = f.kind;
