@@ -91,7 +91,15 @@ def test_a_logged_batch_is_stored_and_read_back(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}"
     log = PredictionLog(url, tmp_path / "journal", flush_s=0.05)
     try:
-        meta = {"request_id": "b1", "model_name": "m", "model_version": "1", "variant": "x"}
+        meta = {
+            "request_id": "b1",
+            "model_name": "m",
+            "model_version": "1",
+            "variant": "x",
+            "client_id": None,
+            "spec_hash": "abc",
+            "latency_ms": 2.5,
+        }
         log.add_batch(meta, COLUMNS, PRICES)
         assert log.flush(60)
     finally:
@@ -101,3 +109,24 @@ def test_a_logged_batch_is_stored_and_read_back(tmp_path: Path) -> None:
     engine.dispose()
     assert [r["features"] for r in reversed(rows)] == _expect_features()
     assert {r["request_id"] for r in rows} == {"b1"}
+    first = rows[-1]
+    assert (first["model_version"], first["spec_hash"], first["latency_ms"]) == ("1", "abc", 2.5)
+    stamp = first["ts"].replace(tzinfo=first["ts"].tzinfo or dt.UTC)
+    assert abs((dt.datetime.now(dt.UTC) - stamp).total_seconds()) < 120  # stored as UTC
+
+
+def test_many_levels_and_many_rows_read_back() -> None:
+    n = 5000
+    rng = np.random.default_rng(0)
+    codes = rng.integers(-1, 300, n)  # more levels than int8 codes hold
+    levels = [f"level {i}" for i in range(300)]
+    area = rng.uniform(500, 5000, n).round(1)
+    columns = {"Neighborhood": Coded(codes, levels), "Gr Liv Area": area}
+    prices = (area * 100.01, area * 90.0, area * 110.0)
+    _, record = encode_batch(columns, prices)
+    rows = decode_batch({**META, "rows": record})
+    assert [r["features"].get("Neighborhood") for r in rows] == [
+        None if c < 0 else levels[c] for c in codes
+    ]
+    assert [r["features"]["Gr Liv Area"] for r in rows] == area.tolist()
+    assert [r["price"] for r in rows] == prices[0].tolist()
