@@ -84,7 +84,8 @@ def _level_codes(
 ) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
     """A categorical column's model codes, and (when asked) where it is missing."""
     if isinstance(values, Coded) and all(type(u) is str for u in values.levels):
-        # checked text (a batch request): the level is the stripped text, -1 is missing
+        # checked text (a batch request): ``cat_value`` of text is the stripped text, never
+        # missing, so -1 alone is missing and Distinct's remapping is not needed
         raw = values.codes
         mapped = [table.get(u.strip(), unseen) for u in values.levels]
         return np.array([*mapped, missing], dtype=np.int64)[raw], lambda: raw < 0

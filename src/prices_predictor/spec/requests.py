@@ -123,7 +123,10 @@ def _feature_field(f: Feature, alias: str) -> Any:
         if f.range is not None:
             lo, hi = f.range.bounds()
             if f.range.hard:
-                kw.update({k: v for k, v in (("ge", lo), ("le", hi)) if v is not None})
+                if lo is not None:
+                    kw["ge"] = lo
+                if hi is not None:
+                    kw["le"] = hi
                 rule = f", {_bounds(lo, hi)}"
             else:  # a soft rule: priced as sent (warned about outside the training range)
                 rule = f", usually {_bounds(lo, hi)}"

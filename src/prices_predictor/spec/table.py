@@ -233,18 +233,19 @@ def _dates(values: Any) -> tuple[np.ndarray, dict[str, str] | None]:
 def _factorize_list(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
     """A short column parsed from JSON, factorised with a dict: pandas' fixed cost per call
     is larger than the work for a few hundred cells. None (JSON null) is missing."""
-    levels = list(dict.fromkeys(values))  # distinct cells, in order of appearance
-    index = _index(levels)
+    levels, index = _distinct(values)
     codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
     return codes, levels
 
 
-def _index(levels: list[Any]) -> dict[Any, int]:
-    """level -> code; None (JSON null) is taken out of ``levels`` and coded -1."""
+def _distinct(values: list[Any]) -> tuple[list[Any], dict[Any, int]]:
+    """The distinct cells in order of appearance, and cell -> code; None (JSON null) is not a
+    level and codes -1. Raises TypeError for unhashable cells."""
+    levels = list(dict.fromkeys(values))
     if None in levels:
         levels.remove(None)
-        return {**{v: i for i, v in enumerate(levels)}, None: -1}
-    return {v: i for i, v in enumerate(levels)}
+        return levels, {**{v: i for i, v in enumerate(levels)}, None: -1}
+    return levels, {v: i for i, v in enumerate(levels)}
 
 
 def _text_block(given: list[tuple[str, str, Any]], n: int, plan: TablePlan) -> dict[str, Any]:
@@ -261,10 +262,9 @@ def _text_block(given: list[tuple[str, str, Any]], n: int, plan: TablePlan) -> d
         if f is None or f.kind not in TEXT_KINDS or not isinstance(values, list):
             continue
         try:
-            levels = list(dict.fromkeys(values))
+            levels, index = _distinct(values)
         except TypeError:  # unhashable cells: ``_text`` refuses them
             continue
-        index = _index(levels)
         if not levels or not all(map(_plain_text, levels)):
             continue
         names.append(column)

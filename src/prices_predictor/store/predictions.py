@@ -126,7 +126,7 @@ _DEFAULTS = {
 }
 
 
-def _sqlite_values(r: dict[str, Any], table: str = "predictions") -> tuple[Any, ...]:
+def _sqlite_values(r: dict[str, Any], table: str) -> tuple[Any, ...]:
     """One row as SQLAlchemy would bind it for SQLite, without its per-row machinery (about
     half of the shipper's Python time): datetimes as its text format (UTC, no offset),
     booleans as 0/1, JSON as text, column defaults where a row has no value. Tested to read
