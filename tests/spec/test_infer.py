@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from prices_predictor.core.errors import DataError
+from prices_predictor.data.split import protocol_split, training_rows
 from prices_predictor.spec.infer import infer
 from prices_predictor.spec.io import from_dict
 from tests import datasets
@@ -67,6 +69,46 @@ def test_ids_row_numbers_constants_and_price_columns_are_left_out(ames: pd.DataF
     assert roles["List_Price"] == "left out" and "leak" in why["List_Price"]
     assert roles["Constant"] == "left out" and roles["Notes"] == "left out"
     assert roles["MS SubClass"] == "nominal"  # integer codes named like a class
+
+
+def test_columns_computed_from_the_price_are_left_out(ames: pd.DataFrame) -> None:
+    df = ames.head(800)
+    price = df["SalePrice"]
+    listed = (price * np.random.default_rng(0).uniform(0.9, 1.1, len(df))).round(-2)
+    df = df.assign(
+        Cost_Per_SF=(price / df["Gr Liv Area"]).round(2),  # named like a ratio
+        ppsf=(price / df["Gr Liv Area"]).round(2),  # not, but its partner is the size
+        SP_LP=(100 * price / listed).round(3),  # its partner is a price column
+        List_Price=listed,
+        # the price in constant dollars: with it, the sale year gives the price back too,
+        # yet the year stays (two values cannot carry the price)
+        Real_Price=price / np.where(df["Yr Sold"] >= 2010, 1.08, 1.0),
+    )
+    found = infer(df)
+    roles = {d.column: d.role for d in found.decisions}
+    why = {d.column: d.why for d in found.decisions}
+    for col, partner in (
+        ("Cost_Per_SF", "Gr Liv Area"),
+        ("ppsf", "Gr Liv Area"),
+        ("SP_LP", "List_Price"),
+    ):
+        assert roles[col] == "left out", col
+        assert why[col].startswith(f"computed from the price: with '{partner}'"), why[col]
+    assert roles["Gr Liv Area"] == "numeric" and found.spec["size"] == "Gr Liv Area"
+    assert roles["Yr Sold"] == "numeric"
+    assert sum("computed from the price" in w for w in why.values()) == 3
+
+
+def test_the_holdout_prices_decide_nothing(ames: pd.DataFrame) -> None:
+    df = ames.head(800)
+    known = training_rows(len(df))
+    assert known.sum() == len(protocol_split(df)[0])
+    # the holdout's prices made to follow the lot area alone
+    scrambled = df.copy()
+    lot = scrambled.loc[~known, "Lot Area"]
+    scrambled.loc[~known, "SalePrice"] = 10 * lot
+    assert infer(scrambled, known=known).spec == infer(df, known=known).spec
+    assert infer(scrambled).spec != infer(df).spec  # they would decide, were they read
 
 
 def test_no_price_column_is_a_clear_error() -> None:

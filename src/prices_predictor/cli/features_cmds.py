@@ -56,13 +56,15 @@ def apply(
     s = settings()
     # lazy: the CLI starts (and answers --help) without the data and Feast stacks
     from prices_predictor.data.ingest import source_for
+    from prices_predictor.data.split import training_rows
     from prices_predictor.spec.choose import apply_settings, choose
 
     with shown("features apply", quiet):
         with user_errors(), progress.stage("read the data"):
             src = source_for(data or s.data)
             raw = src.read()
-            chosen = choose(raw, spec or s.spec, target or s.target, src.name)
+            known = training_rows(len(raw), s.test_size, s.seed)
+            chosen = choose(raw, spec or s.spec, target or s.target, src.name, known)
             data_spec = apply_settings(chosen.spec, s)
         apply_spec(s, data_spec, raw)
 

@@ -55,9 +55,11 @@ def infer(
     out: Annotated[Path | None, typer.Option(help="Write the YAML here (default: stdout).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
-    """Propose a spec for a sales file: YAML, and a table of decisions on stderr."""
+    """Propose a spec for a sales file: YAML, and a table of decisions on stderr. Decisions
+    that read prices read the protocol training part's only, as `train` does."""
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.data.ingest import source_for
+    from prices_predictor.data.split import training_rows
 
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.spec.infer import infer as infer_spec
@@ -69,7 +71,10 @@ def infer(
             raw = src.read()
         try:
             with progress.stage(f"infer from {len(raw):,} rows x {len(raw.columns)} columns"):
-                found = infer_spec(raw, target, name=Path(src.name).stem or "inferred")
+                s = settings()
+                known = training_rows(len(raw), s.test_size, s.seed)
+                name = Path(src.name).stem or "inferred"
+                found = infer_spec(raw, target, name=name, known=known)
         except DataError as exc:
             raise DataError(f"{src.name}: {exc}") from None
         spec = from_dict(found.spec, "inferred spec")

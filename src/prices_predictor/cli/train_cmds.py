@@ -72,6 +72,7 @@ def train(
     model = model or s.model
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.data.ingest import source_for
+    from prices_predictor.data.split import training_rows
     from prices_predictor.data.validate import require_valid, validate
 
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
@@ -83,7 +84,8 @@ def train(
         src = source_for(data)
         console.print(f"[bold]data[/] {src.name}: reading and validating ...")
         raw = src.read()
-        chosen = choose(raw, spec or s.spec, target or s.target, src.name)
+        known = training_rows(len(raw), s.test_size, s.seed)
+        chosen = choose(raw, spec or s.spec, target or s.target, src.name, known)
         data_spec = apply_settings(chosen.spec, s)
         report = validate(raw, data_spec, source=src.name)
         require_valid(report, src.name)

@@ -20,6 +20,15 @@ def protocol_split(
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
+def training_rows(n: int, test_size: float = 0.2, seed: int = 42) -> np.ndarray:
+    """A boolean mask of the rows ``protocol_split`` puts in the training part (the split
+    depends on the row count only)."""
+    train, _ = train_test_split(np.arange(n), test_size=test_size, random_state=seed)
+    mask = np.zeros(n, dtype=bool)
+    mask[train] = True
+    return mask
+
+
 def drop_outliers(train: pd.DataFrame, rules: Sequence[Outlier]) -> pd.DataFrame:
     """The spec's outlier rules (Ames: De Cock's advice, living area > 4000 sq ft) applied to
     the training part only; a rule on a column the data lacks does nothing."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from prices_predictor.core.errors import DataError
@@ -30,7 +31,15 @@ class Chosen:
     decisions: list[Decision]
 
 
-def choose(df: pd.DataFrame, spec_arg: str | None, target: str | None, source: str) -> Chosen:
+def choose(
+    df: pd.DataFrame,
+    spec_arg: str | None,
+    target: str | None,
+    source: str,
+    known: np.ndarray | None = None,
+) -> Chosen:
+    """The spec for ``df``; an inferred one reads the prices of the ``known`` rows only (the
+    training part, when training)."""
     if spec_arg and spec_arg != INFER:
         spec = load_spec(spec_arg)
         if target:
@@ -46,7 +55,7 @@ def choose(df: pd.DataFrame, spec_arg: str | None, target: str | None, source: s
     if spec_arg != INFER and want not in cols and cols <= {*ames.inputs(), ROW_NUMBER}:
         raise DataError(f"{source}: no '{want}' column (the sale price in dollars)")
     try:
-        found = infer(df, target)
+        found = infer(df, target, known=known)
     except DataError as exc:
         raise DataError(f"{source}: {exc}") from None
     return Chosen(from_dict(found.spec, "inferred spec"), "inferred", found.decisions)
