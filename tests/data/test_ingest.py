@@ -5,8 +5,10 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from prices_predictor.core.errors import DataError
 from prices_predictor.data.ingest import AmesSource, load, source_for
@@ -50,6 +52,54 @@ def test_file_formats_read_the_same_rows(
     assert [float(v) for v in codes] == head["MS SubClass"].astype(float).tolist()
     assert cats["Mas Vnr Type"].astype(object).fillna("<missing>").tolist() == want
     assert cats["Gr Liv Area"].tolist() == head["Gr Liv Area"].tolist()
+
+
+def test_semicolon_and_tab_files_with_their_own_number_marks(
+    small_ames: pd.DataFrame, tmp_path: Path
+) -> None:
+    head = small_ames.head(50)[["Gr Liv Area", "Neighborhood", "Lot Frontage", "SalePrice"]]
+    head = head.assign(per_sf=head["SalePrice"] / head["Gr Liv Area"])
+    euro, tab = tmp_path / "euro.csv", tmp_path / "tab.csv"
+    head.to_csv(euro, sep=";", decimal=",", index=False)  # 1234,5 as a European sheet exports
+    head.to_csv(tab, sep="\t", index=False)
+    for path in (euro, tab):
+        df = load(str(path))
+        assert list(df.columns) == list(head.columns), path
+        assert df["Neighborhood"].tolist() == head["Neighborhood"].tolist()
+        np.testing.assert_allclose(df["per_sf"], head["per_sf"], rtol=1e-12)
+        np.testing.assert_allclose(df["Lot Frontage"], head["Lot Frontage"], rtol=1e-12)
+    # points for thousands, no decimals at all: still a European file
+    thousands = tmp_path / "thousands.csv"
+    thousands.write_text(
+        "Gr Liv Area;SalePrice;Neighborhood\n1.656;215.000;NAmes\n896;105.000;NAmes\n"
+    )
+    df = load(str(thousands))
+    assert df["SalePrice"].tolist() == [215000, 105000]
+    assert df["Gr Liv Area"].tolist() == [1656, 896]
+    # semicolons with decimal points stay points
+    points = tmp_path / "points.csv"
+    head.to_csv(points, sep=";", index=False)
+    np.testing.assert_allclose(load(str(points))["per_sf"], head["per_sf"], rtol=1e-12)
+    # the CLI reads them as training does
+    proc = run_cli(["spec", "infer", "--data", str(euro), "--quiet"], base_env(tmp_path / "pp"))
+    assert proc.returncode == 0, proc.stderr
+    spec = yaml.safe_load(proc.stdout)
+    kinds = {f["name"]: f["kind"] for f in spec["features"]}
+    assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal"
+
+
+def test_the_spark_engine_reads_the_separator_and_refuses_decimal_commas(
+    tmp_path: Path,
+) -> None:
+    from prices_predictor.spark.score import _csv_separator
+
+    points, commas = tmp_path / "points.csv", tmp_path / "commas.csv"
+    points.write_text("a;SalePrice\n1.5;100\n2.5;200\n")
+    commas.write_text("a;SalePrice\n1,5;100\n2,5;200\n")
+    assert _csv_separator(str(points)) == ";"
+    assert _csv_separator(f"file://{points}") == ";"
+    with pytest.raises(DataError, match="decimal commas.*--engine local"):
+        _csv_separator(str(commas))
 
 
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:

@@ -1,13 +1,19 @@
-"""Ingestion strategies: bundled Ames, CSV, Parquet, ZIP holding one CSV."""
+"""Ingestion strategies: bundled Ames, CSV, Parquet, ZIP holding one CSV.
+
+A CSV's separator is read from its header line (comma, semicolon, tab or bar), and a file
+separated by semicolons is taken to write numbers as many European spreadsheets export them
+(``1.234,5``) unless its cells say otherwise.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +21,7 @@ import pandas as pd
 from prices_predictor.core.errors import DataError
 
 AMES = "ames"
+T = TypeVar("T")
 # pandas' default missing-value markers except "None": Ames uses "None" as a level
 # (Mas Vnr Type), and the API and the bundled data keep it as one.
 NA_VALUES = (
@@ -37,6 +44,42 @@ NA_VALUES = (
     "nan",
     "null",
 )
+
+
+SEPARATORS = (",", ";", "\t", "|")
+HEAD_BYTES = 1 << 16  # what the separator and the decimal mark are read from
+SAMPLE_LINES = 200
+COMMA_DECIMAL = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$")  # 1.234,5 or 12,5
+POINT_DECIMAL = re.compile(r"^[-+]?\d+\.\d+$")
+THOUSANDS_ONLY = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")  # 185.000: either mark
+
+
+def csv_options(head: bytes) -> dict[str, str]:
+    """``read_csv``'s separator and number marks for a CSV, from its first bytes.
+
+    The separator is the one the header line holds most (a comma if none). Decimal commas
+    (with points for thousands) when the cells show more ``12,5`` than ``12.5``; in a
+    semicolon file also when they show neither (a file separated by semicolons is so because
+    its commas are decimal marks, and ``185.000`` there is a thousand).
+    """
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    if len(head) >= HEAD_BYTES:
+        lines = lines[:-1]  # the last may be cut
+    if not lines:
+        return {}
+    sep = max(SEPARATORS, key=lambda c: (lines[0].count(c), c == ","))
+    if sep == "," or lines[0].count(sep) == 0:
+        return {}
+    cells = [c.strip().strip('"') for line in lines[1 : SAMPLE_LINES + 1] for c in line.split(sep)]
+    comma = sum(1 for c in cells if COMMA_DECIMAL.match(c))
+    point = sum(1 for c in cells if POINT_DECIMAL.match(c) and not THOUSANDS_ONLY.match(c))
+    if comma > point or (sep == ";" and comma == point == 0):
+        return {"sep": sep, "decimal": ",", "thousands": "."}
+    return {"sep": sep}
+
+
+def _head(fh: Any) -> bytes:
+    return bytes(fh.read(HEAD_BYTES))
 
 
 class DataSource(ABC):
@@ -136,15 +179,19 @@ class FileSource(DataSource):
 class CsvSource(FileSource):
     suffixes = (".csv",)
 
+    def options(self) -> dict[str, str]:
+        with self.path.open("rb") as fh:
+            return csv_options(_head(fh))
+
     def _header(self) -> list[str]:
         try:
-            return list(pd.read_csv(self.path, nrows=0).columns)
+            return list(pd.read_csv(self.path, nrows=0, **self.options()).columns)
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{self.path}: file is empty") from exc
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         try:
-            return _read_csv(self.path, categories)
+            return _read_csv(self.path, categories, self.options())
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{self.path}: file is empty") from exc
 
@@ -177,12 +224,14 @@ class ZipSource(FileSource):
     suffixes = (".zip",)
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
-        return self._read(lambda fh: _read_csv(fh, categories))
+        options = self._read(lambda fh: csv_options(_head(fh)))
+        return self._read(lambda fh: _read_csv(fh, categories, options))
 
     def _header(self) -> list[str]:
-        return list(self._read(lambda fh: pd.read_csv(fh, nrows=0)).columns)
+        options = self._read(lambda fh: csv_options(_head(fh)))
+        return list(self._read(lambda fh: pd.read_csv(fh, nrows=0, **options)).columns)
 
-    def _read(self, parse: Callable[[Any], pd.DataFrame]) -> pd.DataFrame:
+    def _read(self, parse: Callable[[Any], T]) -> T:
         try:
             archive = zipfile.ZipFile(self.path)
         except zipfile.BadZipFile as exc:
@@ -234,12 +283,13 @@ def load(data: str, target: str = "SalePrice") -> pd.DataFrame:
     return df
 
 
-def _read_csv(source: Any, categories: Collection[str]) -> pd.DataFrame:
+def _read_csv(source: Any, categories: Collection[str], options: dict[str, str]) -> pd.DataFrame:
     df = pd.read_csv(
         source,
         dtype={c: "category" for c in categories} or None,
         keep_default_na=False,
         na_values=list(NA_VALUES),
+        **options,  # type: ignore[arg-type]
     )
     return _numeric_levels(df) if categories else df
 

@@ -22,7 +22,10 @@ def protocol_split(
 
 def training_rows(n: int, test_size: float = 0.2, seed: int = 42) -> np.ndarray:
     """A boolean mask of the rows ``protocol_split`` puts in the training part (the split
-    depends on the row count only)."""
+    depends on the row count only); every row when there are too few to split (training
+    stops later, saying so)."""
+    if n < 2:
+        return np.ones(n, dtype=bool)
     train, _ = train_test_split(np.arange(n), test_size=test_size, random_state=seed)
     mask = np.zeros(n, dtype=bool)
     mask[train] = True

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 
 from prices_predictor.batch.score import PRICE_COLUMNS, BatchResult, default_keep, keep_sources
 from prices_predictor.core.errors import DataError
-from prices_predictor.data.ingest import NA_VALUES
+from prices_predictor.data.ingest import HEAD_BYTES, NA_VALUES, csv_options
 from prices_predictor.data.validate import ValidationReport, Violation, require_valid, validate
 from prices_predictor.spark import executor
 from prices_predictor.spec.model import DataSpec, field_map
@@ -66,7 +67,8 @@ def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataF
     try:
         if kind == "parquet":
             return spark.read.parquet(url)
-        reader = spark.read.option("header", True).option("nullValue", "")
+        sep = _csv_separator(url)
+        reader = spark.read.option("header", True).option("nullValue", "").option("sep", sep)
         inferred = reader.option("inferSchema", True).csv(url).schema
         keep_text = set(text)
         schema = StructType(
@@ -82,6 +84,24 @@ def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataF
         raise DataError(f"{url}: cannot read {kind}: {_first_line(exc)}") from None
     except Py4JJavaError as exc:  # e.g. not a Parquet file (footer unreadable)
         raise DataError(f"{url}: cannot read {kind}: {_java_cause(exc)}") from None
+
+
+def _csv_separator(url: str) -> str:
+    """The separator of a local CSV file as the local engine reads it (a comma for a
+    directory or a remote file system); decimal commas stop with a clear error, as Spark
+    parses numbers with decimal points only."""
+    path = Path(url[len("file://") :] if url.startswith("file://") else url)
+    if ("://" in url and not url.startswith("file://")) or not path.is_file():
+        return ","
+    with path.open("rb") as fh:
+        options = csv_options(fh.read(HEAD_BYTES))
+    if "decimal" in options:
+        raise DataError(
+            f"{url}: numbers are written with decimal commas (1.234,5); the Spark engine "
+            "reads decimal points only: use the local engine (--engine local) or convert "
+            "the file"
+        )
+    return options.get("sep", ",")
 
 
 def score_table(
