@@ -98,7 +98,7 @@ def test_the_spark_engine_reads_the_separator_and_refuses_decimal_commas(
     commas.write_text("a;SalePrice\n1,5;100\n2,5;200\n")
     assert _csv_separator(str(points)) == ";"
     assert _csv_separator(f"file://{points}") == ";"
-    with pytest.raises(DataError, match="decimal commas.*--engine local"):
+    with pytest.raises(DataError, match=r"decimal commas.*--engine local"):
         _csv_separator(str(commas))
 
 
