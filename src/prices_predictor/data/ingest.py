@@ -13,7 +13,7 @@ import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -54,8 +54,14 @@ POINT_DECIMAL = re.compile(r"^[-+]?\d+\.\d+$")
 THOUSANDS_ONLY = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")  # 185.000: either mark
 
 
-def csv_options(head: bytes) -> dict[str, str]:
-    """``read_csv``'s separator and number marks for a CSV, from its first bytes.
+class CsvDialect(NamedTuple):
+    sep: str = ","
+    decimal: str = "."
+    thousands: str | None = None
+
+
+def csv_options(head: bytes) -> CsvDialect:
+    """A CSV's separator and number marks, from its first bytes.
 
     The separator is the one the header line holds most (a comma if none). Decimal commas
     (with points for thousands) when the cells show more ``12,5`` than ``12.5``; in a
@@ -66,16 +72,16 @@ def csv_options(head: bytes) -> dict[str, str]:
     if len(head) >= HEAD_BYTES:
         lines = lines[:-1]  # the last may be cut
     if not lines:
-        return {}
+        return CsvDialect()
     sep = max(SEPARATORS, key=lambda c: (lines[0].count(c), c == ","))
     if sep == "," or lines[0].count(sep) == 0:
-        return {}
+        return CsvDialect()
     cells = [c.strip().strip('"') for line in lines[1 : SAMPLE_LINES + 1] for c in line.split(sep)]
     comma = sum(1 for c in cells if COMMA_DECIMAL.match(c))
     point = sum(1 for c in cells if POINT_DECIMAL.match(c) and not THOUSANDS_ONLY.match(c))
     if comma > point or (sep == ";" and comma == point == 0):
-        return {"sep": sep, "decimal": ",", "thousands": "."}
-    return {"sep": sep}
+        return CsvDialect(sep, ",", ".")
+    return CsvDialect(sep)
 
 
 def _head(fh: Any) -> bytes:
@@ -179,13 +185,13 @@ class FileSource(DataSource):
 class CsvSource(FileSource):
     suffixes = (".csv",)
 
-    def options(self) -> dict[str, str]:
+    def options(self) -> CsvDialect:
         with self.path.open("rb") as fh:
             return csv_options(_head(fh))
 
     def _header(self) -> list[str]:
         try:
-            return list(pd.read_csv(self.path, nrows=0, **self.options()).columns)
+            return list(pd.read_csv(self.path, nrows=0, sep=self.options().sep).columns)
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{self.path}: file is empty") from exc
 
@@ -229,7 +235,7 @@ class ZipSource(FileSource):
 
     def _header(self) -> list[str]:
         options = self._read(lambda fh: csv_options(_head(fh)))
-        return list(self._read(lambda fh: pd.read_csv(fh, nrows=0, **options)).columns)
+        return list(self._read(lambda fh: pd.read_csv(fh, nrows=0, sep=options.sep)).columns)
 
     def _read(self, parse: Callable[[Any], T]) -> T:
         try:
@@ -283,13 +289,15 @@ def load(data: str, target: str = "SalePrice") -> pd.DataFrame:
     return df
 
 
-def _read_csv(source: Any, categories: Collection[str], options: dict[str, str]) -> pd.DataFrame:
+def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> pd.DataFrame:
     df = pd.read_csv(
         source,
         dtype={c: "category" for c in categories} or None,
         keep_default_na=False,
         na_values=list(NA_VALUES),
-        **options,  # type: ignore[arg-type]
+        sep=dialect.sep,
+        decimal=dialect.decimal,
+        thousands=dialect.thousands,
     )
     return _numeric_levels(df) if categories else df
 

@@ -95,13 +95,13 @@ def _csv_separator(url: str) -> str:
         return ","
     with path.open("rb") as fh:
         options = csv_options(fh.read(HEAD_BYTES))
-    if "decimal" in options:
+    if options.decimal != ".":
         raise DataError(
             f"{url}: numbers are written with decimal commas (1.234,5); the Spark engine "
             "reads decimal points only: use the local engine (--engine local) or convert "
             "the file"
         )
-    return options.get("sep", ",")
+    return options.sep
 
 
 def score_table(
