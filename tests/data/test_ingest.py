@@ -22,7 +22,7 @@ def test_bundled_ames_has_the_de_cock_shape() -> None:
     assert AmesSource().fingerprint().startswith("ames-")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "zip"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "zip", "xlsx"])
 def test_file_formats_read_the_same_rows(
     fmt: str, small_ames: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -32,6 +32,8 @@ def test_file_formats_read_the_same_rows(
         head.to_csv(path, index=False)
     elif fmt == "parquet":
         head.to_parquet(path, index=False)
+    elif fmt == "xlsx":
+        head.to_excel(path, index=False)
     else:
         with zipfile.ZipFile(path, "w") as z:
             z.writestr("houses.csv", head.to_csv(index=False))
@@ -88,14 +90,16 @@ def test_semicolon_and_tab_files_with_their_own_number_marks(
     assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal"
 
 
-def test_the_spark_engine_reads_the_separator_and_refuses_decimal_commas(
+def test_the_spark_engine_reads_the_separator_and_refuses_what_it_cannot_read(
     tmp_path: Path,
 ) -> None:
-    from prices_predictor.spark.score import _csv_separator
+    from prices_predictor.spark.score import _csv_separator, read_table
 
     points, commas = tmp_path / "points.csv", tmp_path / "commas.csv"
     points.write_text("a;SalePrice\n1.5;100\n2.5;200\n")
     commas.write_text("a;SalePrice\n1,5;100\n2,5;200\n")
+    with pytest.raises(DataError, match=r"Excel workbooks are read by the local engine only"):
+        read_table(None, str(tmp_path / "houses.xlsx"))  # type: ignore[arg-type]
     assert _csv_separator(str(points)) == ";"
     assert _csv_separator(f"file://{points}") == ";"
     with pytest.raises(DataError, match=r"decimal commas.*--engine local"):
@@ -117,6 +121,8 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     with zipfile.ZipFile(twozip, "w") as z:
         z.writestr("a.csv", "SalePrice\n1\n")
         z.writestr("b.csv", "SalePrice\n1\n")
+    badxlsx = tmp / "bad.xlsx"
+    badxlsx.write_bytes(b"PK not a workbook")
     txt = tmp / "data.txt"
     txt.write_text("x")
     return {
@@ -129,6 +135,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "unreadable parquet": (corrupt, "cannot read PARQUET"),
         "bad zip": (badzip, "not a valid ZIP"),
         "zip with two csvs": (twozip, "exactly one CSV, found 2"),
+        "bad workbook": (badxlsx, "not a valid Excel workbook"),
     }
 
 
@@ -144,6 +151,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "unreadable parquet",
         "bad zip",
         "zip with two csvs",
+        "bad workbook",
     ],
 )
 def test_bad_files_raise_a_one_line_error_naming_the_file(case: str, tmp_path: Path) -> None:

@@ -111,6 +111,16 @@ def test_the_holdout_prices_decide_nothing(ames: pd.DataFrame) -> None:
     assert infer(scrambled).spec != infer(df).spec  # they would decide, were they read
 
 
+def test_a_column_of_datetimes_is_a_date(ames: pd.DataFrame) -> None:
+    # Parquet and Excel give datetimes, not text: they are dates, not numbers of nanoseconds
+    df = ames.head(300).assign(
+        Sold=pd.Timestamp("2008-01-01") + pd.to_timedelta(np.arange(300) * 3, unit="D")
+    )
+    found = infer(df)
+    assert {d.column: d.role for d in found.decisions}["Sold"] == "date"
+    assert found.spec["sale_date"] == {"column": "Sold"}
+
+
 def test_no_price_column_is_a_clear_error() -> None:
     with pytest.raises(DataError, match="no column is named like a sale price"):
         infer(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))

@@ -43,7 +43,7 @@ def store_errors() -> Iterator[None]:
 @app.command()
 def apply(
     data: Annotated[
-        str | None, typer.Option(help="'ames' (bundled) or a CSV/Parquet/ZIP path.")
+        str | None, typer.Option(help="'ames' (bundled) or a CSV/Parquet/ZIP/Excel path.")
     ] = None,
     spec: Annotated[
         str | None,

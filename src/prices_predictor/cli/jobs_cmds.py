@@ -85,7 +85,9 @@ def _check(r: httpx.Response) -> dict[str, Any]:
 
 @jobs_app.command("submit")
 def submit(
-    file: Annotated[Path, typer.Argument(help="CSV, Parquet or ZIP (one CSV) of houses.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV, Parquet, ZIP (one CSV) or Excel workbook of houses.")
+    ],
     wait: Annotated[bool, typer.Option(help="Follow the job with a progress bar.")] = False,
     out: Annotated[
         Path | None, typer.Option(help="With --wait: write the prices here (.csv or .parquet).")

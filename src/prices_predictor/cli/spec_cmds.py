@@ -50,7 +50,7 @@ def check(
 
 @app.command()
 def infer(
-    data: Annotated[str, typer.Option(help="A CSV/Parquet/ZIP file of sales.")],
+    data: Annotated[str, typer.Option(help="A CSV/Parquet/ZIP/Excel file of sales.")],
     target: Annotated[str | None, typer.Option(help="The sale price column.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the YAML here (default: stdout).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
 
 def train(
     data: Annotated[
-        str | None, typer.Option(help="'ames' (bundled) or a CSV/Parquet/ZIP path.")
+        str | None, typer.Option(help="'ames' (bundled) or a CSV/Parquet/ZIP/Excel (.xlsx) path.")
     ] = None,
     model: Annotated[
         str | None,

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     experiment_name: str = Field("prices_predictor", description="MLflow experiment name.")
     model_name: str = Field("prices_predictor", description="Registered model name.")
 
-    data: str = Field("ames", description="Training data: 'ames' or a CSV/Parquet/ZIP path.")
+    data: str = Field("ames", description="Training data: 'ames' or a CSV/Parquet/ZIP/Excel path.")
     target: str | None = Field(
         None, description="Target column (sale price); default: the spec's (Ames: SalePrice)."
     )

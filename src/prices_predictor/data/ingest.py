@@ -1,4 +1,5 @@
-"""Ingestion strategies: bundled Ames, CSV, Parquet, ZIP holding one CSV.
+"""Ingestion strategies: bundled Ames, CSV, Parquet, ZIP holding one CSV, Excel workbook
+(its first sheet).
 
 A CSV's separator is read from its header line (comma, semicolon, tab or bar), and a file
 separated by semicolons is taken to write numbers as many European spreadsheets export them
@@ -8,6 +9,7 @@ separated by semicolons is taken to write numbers as many European spreadsheets 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import zipfile
 from abc import ABC, abstractmethod
@@ -260,7 +262,52 @@ class ZipSource(FileSource):
                     raise DataError(f"{self.path}: {csvs[0]} is empty") from exc
 
 
-FILE_SOURCES: tuple[type[FileSource], ...] = (CsvSource, ParquetSource, ZipSource)
+class ExcelSource(FileSource):
+    """An Excel workbook: the table on its first sheet, a header row first (as a CSV)."""
+
+    suffixes = (".xlsx", ".xlsm")
+
+    def _parse(self, categories: Collection[str]) -> pd.DataFrame:
+        df = pd.read_excel(
+            self._workbook(),
+            sheet_name=0,
+            engine="openpyxl",
+            keep_default_na=False,
+            na_values=list(NA_VALUES),
+        )
+        df.columns = [str(c) for c in df.columns]
+        text = [c for c in df.columns if c in categories and df[c].dtype == object]
+        if text:
+            df[text] = df[text].astype("category")
+            df = _numeric_levels(df)
+        return df
+
+    def _header(self) -> list[str]:
+        book = self._workbook()
+        try:
+            first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+        finally:
+            book.close()
+        return [str(c) for c in first if c is not None]
+
+    def _workbook(self) -> Any:
+        # lazy: openpyxl only to read Excel workbooks
+        import openpyxl
+
+        try:
+            # bytes, not the path: openpyxl refuses names without an Excel extension (an
+            # uploaded job file is staged as .tmp)
+            data = io.BytesIO(self.path.read_bytes())
+            return openpyxl.load_workbook(data, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise DataError(f"{self.path}: not a valid Excel workbook (.xlsx)") from exc
+
+    @property
+    def kind(self) -> str:
+        return "Excel workbook"
+
+
+FILE_SOURCES: tuple[type[FileSource], ...] = (CsvSource, ParquetSource, ZipSource, ExcelSource)
 
 
 def source_for(data: str) -> DataSource:
@@ -271,7 +318,7 @@ def source_for(data: str) -> DataSource:
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a CSV, Parquet or ZIP file")
+        raise DataError(f"{path}: is a directory, expected a CSV, Parquet, ZIP or Excel file")
     suffix = path.suffix.lower()
     for cls in FILE_SOURCES:
         if suffix in cls.suffixes:

@@ -1,17 +1,24 @@
-"""What a submitted file must be before it becomes a job: a CSV, Parquet or ZIP (one CSV)
-whose header names at least one of the model's features. Anything else is refused at once
+"""What a submitted file must be before it becomes a job: a CSV, Parquet, ZIP (one CSV) or
+Excel workbook whose header names at least one of the model's features. Anything else is refused at once
 (HTTP 4xx) rather than failing later in a worker; the rows themselves are checked by the
 worker with the model's spec, exactly as ``predict`` checks them.
 """
 
 from __future__ import annotations
 
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from prices_predictor.core.errors import DataError
-from prices_predictor.data.ingest import CsvSource, FileSource, ParquetSource, ZipSource
+from prices_predictor.data.ingest import (
+    CsvSource,
+    ExcelSource,
+    FileSource,
+    ParquetSource,
+    ZipSource,
+)
 from prices_predictor.spec.model import DataSpec, field_map
 
 # a file's first bytes say what it is, whatever name or content type it came with
@@ -20,7 +27,9 @@ SOURCES: dict[str, type[FileSource]] = {
     ".csv": CsvSource,
     ".parquet": ParquetSource,
     ".zip": ZipSource,
+    ".xlsx": ExcelSource,
 }
+WORKBOOK = "xl/workbook.xml"  # the member that makes a ZIP an Excel workbook
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,13 @@ class Upload:
 
 
 def sniff(head: bytes) -> str:
-    """'.parquet', '.zip' or '.csv' from the first bytes of a file."""
+    """'.parquet', '.zip' or '.csv' from the first bytes of a file (an Excel workbook is a
+    ZIP: ``check_upload`` looks inside)."""
     for magic, suffix in MAGIC:
         if head.startswith(magic):
             return suffix
     if b"\x00" in head[:4096]:
-        raise DataError("not a CSV, Parquet or ZIP file (binary content of another kind)")
+        raise DataError("not a CSV, Parquet, ZIP or Excel file (binary content of another kind)")
     return ".csv"
 
 
@@ -50,6 +60,8 @@ def check_upload(path: Path, name: str, spec: DataSpec) -> Upload:
         raise DataError(f"{name}: file is empty")
     try:
         suffix = sniff(head)
+        if suffix == ".zip" and _is_workbook(path):
+            suffix = ".xlsx"
         columns = SOURCES[suffix](path).header()
     except DataError as exc:
         text = str(exc).replace(str(path), name)
@@ -68,6 +80,14 @@ def check_upload(path: Path, name: str, spec: DataSpec) -> Upload:
         )
     rows = _parquet_rows(path) if suffix == ".parquet" else None
     return Upload(suffix, columns, rows)
+
+
+def _is_workbook(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return WORKBOOK in archive.namelist()
+    except zipfile.BadZipFile:
+        return False  # the ZIP source says what is wrong with it
 
 
 def _parquet_rows(path: Path) -> int:

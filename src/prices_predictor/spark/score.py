@@ -23,7 +23,7 @@ import pandas as pd
 
 from prices_predictor.batch.score import PRICE_COLUMNS, BatchResult, default_keep, keep_sources
 from prices_predictor.core.errors import DataError
-from prices_predictor.data.ingest import HEAD_BYTES, NA_VALUES, csv_options
+from prices_predictor.data.ingest import HEAD_BYTES, NA_VALUES, ExcelSource, csv_options
 from prices_predictor.data.validate import ValidationReport, Violation, require_valid, validate
 from prices_predictor.spark import executor
 from prices_predictor.spec.model import DataSpec, field_map
@@ -63,6 +63,11 @@ def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataF
     from pyspark.errors import AnalysisException
     from pyspark.sql.types import StringType, StructField, StructType
 
+    if url.lower().rstrip("/").endswith(ExcelSource.suffixes):
+        raise DataError(
+            f"{url}: Excel workbooks are read by the local engine only (--engine local); "
+            "save the sheet as CSV or Parquet for Spark"
+        )
     kind = "csv" if is_csv(url) else "parquet"
     try:
         if kind == "parquet":

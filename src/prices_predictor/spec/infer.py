@@ -180,6 +180,8 @@ def _column(s: pd.Series, col: str, y: pd.Series, n: int) -> tuple[Decision, dic
         return Decision(col, "left out", "constant"), None
     if "price" in _key(col):
         return Decision(col, "left out", "a price column: it would leak the answer"), None
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):  # to_numeric would make them numbers
+        return Decision(col, "date", "dates"), {"name": col, "kind": "date"}
     nums = pd.to_numeric(present, errors="coerce")
     parsed = float(nums.notna().mean())
     if parsed >= MIN_PARSED:

@@ -36,6 +36,8 @@ RAW_TYPES = (
     "application/parquet",
     "application/zip",
     "application/x-zip-compressed",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel.sheet.macroenabled.12",
 )
 WRITE_BLOCK = 4 << 20  # upload bytes gathered before one write off the event loop
 CSV_BATCH_ROWS = 100_000
@@ -59,7 +61,9 @@ def _unavailable(exc: QueueUnavailable) -> HTTPException:
     return HTTPException(503, detail=str(exc), headers={"Retry-After": "5"})
 
 
-def _bad_file(message: str, rule: str = "a CSV, Parquet or ZIP table of houses") -> HTTPException:
+def _bad_file(
+    message: str, rule: str = "a CSV, Parquet, ZIP or Excel table of houses"
+) -> HTTPException:
     return HTTPException(422, detail=[{"field": "file", "rule": rule, "message": message}])
 
 
@@ -110,7 +114,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 async def submit(
     request: Request, queue: QueueDep, files: FilesDep, holder: HolderDep, s: SettingsDep
 ) -> ORJSONResponse:
-    """Take a CSV, Parquet or ZIP file (multipart field ``file``, or the raw body with its
+    """Take a CSV, Parquet, ZIP or Excel file (multipart field ``file``, or the raw body with its
     content type) up to PP_MAX_JOB_BYTES; 202 with the job's id and links."""
     loaded = holder.get()
     if loaded is None:
@@ -179,8 +183,8 @@ async def _receive(request: Request, staged: Path) -> str:
             detail=[
                 {
                     "field": "content-type",
-                    "rule": "text/csv, application/vnd.apache.parquet, application/zip "
-                    "or multipart/form-data",
+                    "rule": "text/csv, application/vnd.apache.parquet, application/zip, "
+                    "an Excel workbook's type or multipart/form-data",
                     "message": f"a job takes a file of houses, got '{ctype}'",
                 }
             ],
