@@ -1,4 +1,5 @@
-"""Score a file of houses: CSV, Parquet, ZIP or Excel workbook in; CSV or Parquet out, one row per input row.
+"""Score a file of houses: CSV, Parquet, ZIP or Excel workbook in; CSV or Parquet out, one
+row per input row.
 
 The rows go through the same checks as training data (the model's spec: types and ranges; a
 hard violation stops before anything is written) and the same pipelined encoder + kernel as

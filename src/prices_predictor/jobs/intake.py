@@ -1,7 +1,7 @@
 """What a submitted file must be before it becomes a job: a CSV, Parquet, ZIP (one CSV) or
-Excel workbook whose header names at least one of the model's features. Anything else is refused at once
-(HTTP 4xx) rather than failing later in a worker; the rows themselves are checked by the
-worker with the model's spec, exactly as ``predict`` checks them.
+Excel workbook whose header names at least one of the model's features. Anything else is
+refused at once (HTTP 4xx) rather than failing later in a worker; the rows themselves are
+checked by the worker with the model's spec, exactly as ``predict`` checks them.
 """
 
 from __future__ import annotations
