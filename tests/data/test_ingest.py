@@ -90,6 +90,31 @@ def test_semicolon_and_tab_files_with_their_own_number_marks(
     assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal"
 
 
+def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "formatted.csv"
+    path.write_text(
+        "price,lotsize,zip,note\n"
+        '"$42,000","5,850",02134,a\n'
+        '"$1,038,500","14,000",02135,b\n'
+        "$49500,306,02134,c\n"
+        ",,,d\n"
+    )
+    df = load(str(path), target="price")
+    assert df["price"].tolist()[:3] == [42000, 1038500, 49500] and df["price"].isna().iloc[3]
+    assert df["lotsize"].tolist()[:3] == [5850, 14000, 306]
+    assert df["note"].tolist() == ["a", "b", "c", "d"]  # text stays text
+    # a column with one cell that is not a formatted number is left as written (the spec's
+    # checks then name it)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text('price,area\n"$42,000","1,200"\n"$38,000",about 900\n')
+    assert load(str(mixed), target="price")["area"].tolist() == ["1,200", "about 900"]
+    euro = tmp_path / "euro.csv"
+    euro.write_text("Preis;Flaeche\n€185.000;120,5\n1.250.000 €;98\n")
+    assert load(str(euro), target="Preis")["Preis"].tolist() == [185000, 1250000]
+
+
 def test_the_spark_engine_reads_the_separator_and_refuses_what_it_cannot_read(
     tmp_path: Path,
 ) -> None:

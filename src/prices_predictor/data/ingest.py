@@ -3,7 +3,8 @@
 
 A CSV's separator is read from its header line (comma, semicolon, tab or bar), and a file
 separated by semicolons is taken to write numbers as many European spreadsheets export them
-(``1.234,5``) unless its cells say otherwise.
+(``1.234,5``) unless its cells say otherwise. Text columns of formatted numbers (``$42,000``)
+are numbers.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ HEAD_BYTES = 1 << 16  # what the separator and the decimal mark are read from
 SAMPLE_LINES = 200
 COMMA_DECIMAL = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$")  # 1.234,5 or 12,5
 POINT_DECIMAL = re.compile(r"^[-+]?\d+\.\d+$")
+CURRENCY = "[$€£¥]"
 THOUSANDS_ONLY = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")  # 185.000: either mark
 
 
@@ -346,7 +348,33 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
         decimal=dialect.decimal,
         thousands=dialect.thousands,
     )
+    df = _formatted_numbers(df, dialect)
     return _numeric_levels(df) if categories else df
+
+
+def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
+    """Text columns of formatted numbers (``$42,000``, ``5,850``, ``€185.000``: thousands
+    separators, a currency sign) become numbers, as spreadsheets export prices and areas so.
+    Only when every cell is one, and some carry a separator or a sign (plain digits, such as
+    zip codes, were read as pandas reads them)."""
+    t = re.escape(dialect.thousands or ",")
+    d = re.escape(dialect.decimal)
+    number = rf"[-+]?\s*{CURRENCY}?\s*[-+]?(\d{{1,3}}({t}\d{{3}})+|\d+)({d}\d+)?\s*{CURRENCY}?"
+    marks = rf"{CURRENCY}|{t}"
+    for c in df.columns:
+        col = df[c]
+        if col.dtype != object:
+            continue
+        text = col.dropna().astype(str).str.strip()
+        if text.empty or not text.iloc[:1000].str.fullmatch(number).all():
+            continue
+        if not text.str.fullmatch(number).all() or not text.str.contains(marks).any():
+            continue
+        digits = text.str.replace(rf"{marks}|\s", "", regex=True)
+        df[c] = pd.to_numeric(digits.str.replace(dialect.decimal, ".", regex=False)).reindex(
+            col.index
+        )
+    return df
 
 
 def _numeric_levels(df: pd.DataFrame) -> pd.DataFrame:
