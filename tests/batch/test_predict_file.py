@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,26 @@ def test_cli_prices_a_csv_row_for_row(
     assert "Gr Liv Area missing in 1 row: imputed" in proc.stderr
     assert "Year Built missing in 2 rows: imputed" in proc.stderr
     assert len(pd.read_csv(out)) == 2
+
+
+def test_an_excel_workbook_in_and_out(
+    bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
+) -> None:
+    data, out = tmp_path / "houses.xlsx", tmp_path / "prices.xlsx"
+    houses.head(120).to_excel(data, index=False)
+    env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
+    proc = run_cli(["predict", "--data", str(data), "--out", str(out), "--quiet"], env)
+    assert proc.returncode == 0, proc.stderr
+    got = pd.read_excel(out)
+    assert list(got.columns) == ["Order", "PID", "price", "price_low", "price_high"]
+    np.testing.assert_array_equal(got["PID"], houses["PID"].head(120))
+    model, _ = load_bundle(bundle_dir)
+    want = model.predict_price(houses.head(120))
+    np.testing.assert_allclose(got["price"], want, atol=0.006)
+    # the output is the user's file: the usual permissions, not a temporary file's 0600
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
 def test_snake_case_parquet_gives_the_same_prices(

@@ -10,8 +10,8 @@ the API's batches, so a million rows take seconds. Columns may use the spec's na
 from __future__ import annotations
 
 import os
-import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,8 @@ from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.infer import idlike_name
 from prices_predictor.spec.model import DataSpec, field_map
 
-OUTPUT_SUFFIXES = (".csv", ".parquet")
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+EXCEL_ROWS = 1_048_575  # a sheet's rows below its header
 PRICE_COLUMNS = ("price", "price_low", "price_high")
 
 
@@ -172,14 +173,24 @@ def default_keep(df: pd.DataFrame, spec: DataSpec) -> list[str]:
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
+    kind = out.suffix.lower()
+    if kind == ".xlsx" and len(frame) > EXCEL_ROWS:
+        raise DataError(
+            f"{out}: {len(frame):,} rows do not fit an Excel sheet ({EXCEL_ROWS:,} at most); "
+            "write .csv or .parquet"
+        )
+    # a fresh name, not mkstemp: the file gets the user's usual permissions (umask), not 0600
+    tmp = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp{kind}"
     try:
-        if out.suffix.lower() == ".csv":
+        if kind == ".csv":
             frame.to_csv(tmp, index=False, float_format="%.2f")
+        elif kind == ".xlsx":
+            frame.round({c: 2 for c in PRICE_COLUMNS if c in frame}).to_excel(
+                tmp, index=False, engine="openpyxl"
+            )
         else:
             frame.to_parquet(tmp, index=False)
         os.replace(tmp, out)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

@@ -45,7 +45,7 @@ def predict(
     out: Annotated[
         str,
         typer.Option(
-            help="Where to write the prices: .csv or .parquet (replaced whole). Spark: a "
+            help="Where to write the prices: .csv, .parquet or .xlsx (replaced whole). Spark: a "
             "Parquet dataset directory or URL (replaced)."
         ),
     ],
