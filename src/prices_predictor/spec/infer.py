@@ -28,6 +28,7 @@ import pandas as pd
 from prices_predictor.core.cells import cat_value
 from prices_predictor.core.errors import DataError
 from prices_predictor.spec.io import from_dict
+from prices_predictor.spec.leaks import derived_from_price
 from prices_predictor.spec.names import api_name
 
 TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
@@ -35,9 +36,6 @@ MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
 KEY_COUNT = 4
-DERIVED_RMS = 0.01  # log-price error below which two columns reconstruct the price
-DERIVED_ROWS = 2000  # rows the reconstruction is checked on
-DERIVED_DISTINCT = 20  # fewer values than this cannot carry the price's variation
 DERIVED_NAME = re.compile(r"per|cost|pct|percent|ratio|rate|price|value")
 
 NONE_LEVELS = re.compile(r"^(none|no[_ ].*|na|n/a)$", re.IGNORECASE)
@@ -296,46 +294,13 @@ def _leave_out_derived(
     """Leave out the numeric features computed from the price (see ``derived_from_price``),
     in place."""
     numeric = [f["name"] for f in features if f["kind"] == "numeric"]
-    derived = derived_from_price(df, price, numeric)
+    derived = derived_from_price(df, price, numeric, _stays)
     if not derived:
         return
     features[:] = [f for f in features if f["name"] not in derived]
     for i, d in enumerate(decisions):
         if d.column in derived:
             decisions[i] = Decision(d.column, "left out", derived[d.column])
-
-
-def derived_from_price(df: pd.DataFrame, price: pd.Series, candidates: list[str]) -> dict[str, str]:
-    """The candidate columns computed from ``price`` (missing where unknown), with why.
-
-    A price per square foot times the area, or a sale-to-list ratio times the list price,
-    gives the price back: regressed on the logs of such a pair, the log price is within
-    ``DERIVED_RMS``, where neither column alone comes near. No pair of genuine house
-    features does that. Of a pair of features, the one named like a ratio (per, cost,
-    pct, ...) goes, else the one not named like a house size, else both (either may be the
-    derived one); with a partner that is no feature (a list price, left out already), the
-    candidate goes.
-    """
-    logs = _positive_logs(df, price)
-    if logs is None or not candidates:
-        return {}
-    y, x, names = logs
-    fits = _pair_fits(y, x)
-    index = {n: i for i, n in enumerate(names)}
-    out: dict[str, str] = {}
-    for c in candidates:
-        i = index.get(c)
-        if df[c].nunique() < DERIVED_DISTINCT:
-            continue  # a year or a count: varies too little to carry the price
-        if i is not None and (j := _partner(fits, i)) is not None:
-            d = names[j]
-            if d in candidates and _stays(c, d):
-                continue  # the partner is the ratio: it goes, this one stays
-            out[c] = (
-                f"computed from the price: with '{d}' it gives the price back "
-                f"(rms of log {fits.pair[i, j]:.4f})"
-            )
-    return out
 
 
 def _stays(c: str, d: str) -> bool:
@@ -349,92 +314,6 @@ def _stays(c: str, d: str) -> bool:
         return not ratio(col) and any(re.search(p, _key(col)) for p in SIZE_PATTERNS)
 
     return (ratio(d) and not ratio(c)) or (size(c) and not size(d))
-
-
-def _partner(fits: _PairFits, i: int) -> int | None:
-    """The column that, with column ``i``, reconstructs the price; None if none does."""
-    for j in np.argsort(fits.pair[i]):
-        if fits.pair[i, j] >= DERIVED_RMS:
-            return None
-        enough = fits.rows[i, j] >= max(30, fits.rows[i, i] // 2)
-        # on the pair's rows, neither column alone may do it (else it is a copy of the
-        # price, or the other column is constant there)
-        both = min(fits.alone[i, j], fits.alone[j, i]) >= 2 * max(fits.pair[i, j], 1e-3)
-        if j != i and enough and both:
-            return int(j)
-    return None
-
-
-def _positive_logs(
-    df: pd.DataFrame, price: pd.Series
-) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
-    """log(price) and the logs of every other numeric column (NaN where not positive), on up
-    to ``DERIVED_ROWS`` rows that have a price."""
-    values = price.to_numpy(dtype=np.float64, na_value=np.nan)
-    rows = np.flatnonzero(values > 0)
-    if len(rows) < 30:
-        return None
-    if len(rows) > DERIVED_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(rows, DERIVED_ROWS, replace=False))
-    part = df.iloc[rows]
-    names, cols = [], []
-    for col in part.columns:
-        if col == price.name:
-            continue
-        v = pd.to_numeric(part[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log = np.where(v > 0, np.log(v), np.nan)
-        if np.isfinite(v).mean() < MIN_PARSED or np.isfinite(log).sum() < 30:
-            continue
-        cols.append(log)
-        names.append(str(col))
-    if not cols:
-        return None
-    return np.log(values[rows]), np.column_stack(cols), names
-
-
-@dataclass
-class _PairFits:
-    """Least squares of the log price on the logs of every pair (i, j) of columns, on the
-    rows where both are defined: ``pair[i, j]`` the rms residual of ``y ~ 1 + x_i + x_j``,
-    ``alone[i, j]`` that of ``y ~ 1 + x_i`` on the same rows, ``rows[i, j]`` their count
-    (the diagonal: one column on its own rows)."""
-
-    pair: np.ndarray
-    alone: np.ndarray
-    rows: np.ndarray
-
-
-def _pair_fits(y: np.ndarray, x: np.ndarray) -> _PairFits:
-    """All pairs at once, from masked cross-products (normal equations; ``y`` and each
-    column centred by their means for conditioning)."""
-    m = np.isfinite(x).astype(np.float64)
-    xc = np.where(m > 0, x - np.nanmean(x, axis=0), 0.0)
-    yc = y - y.mean()
-    n = m.T @ m
-    sx = xc.T @ m  # sx[i, j]: the sum of x_i over the rows where x_j is defined too
-    sxx = (xc * xc).T @ m
-    sxy = (xc * yc[:, None]).T @ m
-    sy = (m * yc[:, None]).T @ m
-    syy = (m * (yc * yc)[:, None]).T @ m
-    cross = xc.T @ xc
-    pair = _rms([[n, sx, sx.T], [sx, sxx, cross], [sx.T, cross, sxx.T]], [sy, sxy, sxy.T], syy, n)
-    alone = _rms([[n, sx], [sx, sxx]], [sy, sxy], syy, n)
-    return _PairFits(pair, alone, n.astype(np.int64))
-
-
-def _rms(
-    gram: list[list[np.ndarray]], xty: list[np.ndarray], yty: np.ndarray, n: np.ndarray
-) -> np.ndarray:
-    """Elementwise over the (p, p) entries: the rms residual of the least-squares fit whose
-    normal equations are ``gram @ beta = xty`` (inf with fewer than 3 rows)."""
-    a = np.stack([np.stack(row, -1) for row in gram], -2)
-    b = np.stack(xty, -1)
-    beta = np.einsum("...ij,...j->...i", np.linalg.pinv(a, rcond=1e-10), b)
-    sse = yty - np.einsum("...i,...i->...", beta, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rms = np.sqrt(np.clip(sse, 0, None) / n)
-    return np.where(n >= 3, rms, np.inf)
 
 
 def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> str | None:
