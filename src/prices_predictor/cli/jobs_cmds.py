@@ -22,6 +22,8 @@ UPLOAD_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
     ".pq": "application/vnd.apache.parquet",
     ".zip": "application/zip",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xlsm": "application/vnd.ms-excel.sheet.macroenabled.12",
 }
 POLL_S = 0.5
 Url = Annotated[
