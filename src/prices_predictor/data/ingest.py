@@ -355,8 +355,8 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
 def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
     """Text columns of formatted numbers (``$42,000``, ``5,850``, ``€185.000``: thousands
     separators, a currency sign) become numbers, as spreadsheets export prices and areas so.
-    Only when every cell is one, and some carry a separator or a sign (plain digits, such as
-    zip codes, were read as pandas reads them)."""
+    Only when every cell is one, and some of the first carry a separator or a sign (plain
+    digits, such as zip codes, were read as pandas reads them)."""
     t = re.escape(dialect.thousands or ",")
     d = re.escape(dialect.decimal)
     number = rf"[-+]?\s*{CURRENCY}?\s*[-+]?(\d{{1,3}}({t}\d{{3}})+|\d+)({d}\d+)?\s*{CURRENCY}?"
@@ -365,10 +365,12 @@ def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
         col = df[c]
         if col.dtype != object:
             continue
-        text = col.dropna().astype(str).str.strip()
-        if text.empty or not text.iloc[:1000].str.fullmatch(number).all():
+        present = col.dropna()
+        head = present.iloc[:1000].astype(str).str.strip()  # text columns stop here, cheaply
+        if head.empty or not head.str.fullmatch(number).all() or not head.str.contains(marks).any():
             continue
-        if not text.str.fullmatch(number).all() or not text.str.contains(marks).any():
+        text = present.astype(str).str.strip()
+        if not text.str.fullmatch(number).all():
             continue
         digits = text.str.replace(rf"{marks}|\s", "", regex=True)
         df[c] = pd.to_numeric(digits.str.replace(dialect.decimal, ".", regex=False)).reindex(
