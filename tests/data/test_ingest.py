@@ -90,6 +90,26 @@ def test_semicolon_and_tab_files_with_their_own_number_marks(
     assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal"
 
 
+def test_a_workbook_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_path: Path) -> None:
+    import openpyxl
+
+    head = small_ames.head(20)[["Gr Liv Area", "Neighborhood", "SalePrice"]]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Sales report, third quarter"])
+    sheet.append([])
+    sheet.append(list(head.columns))
+    for row in head.itertuples(index=False):
+        sheet.append(list(row))
+    path = tmp_path / "report.xlsx"
+    book.save(path)
+    src = source_for(str(path))
+    assert src.header() == list(head.columns)  # type: ignore[attr-defined]
+    df = src.read()
+    assert list(df.columns) == list(head.columns)
+    assert df["SalePrice"].tolist() == head["SalePrice"].tolist()
+
+
 def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     tmp_path: Path,
 ) -> None:

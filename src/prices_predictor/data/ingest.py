@@ -55,6 +55,7 @@ SAMPLE_LINES = 200
 COMMA_DECIMAL = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$")  # 1.234,5 or 12,5
 POINT_DECIMAL = re.compile(r"^[-+]?\d+\.\d+$")
 CURRENCY = "[$€£¥]"
+HEADER_SCAN = 20  # rows of a sheet searched for its header
 THOUSANDS_ONLY = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")  # 185.000: either mark
 
 
@@ -265,14 +266,17 @@ class ZipSource(FileSource):
 
 
 class ExcelSource(FileSource):
-    """An Excel workbook: the table on its first sheet, a header row first (as a CSV)."""
+    """An Excel workbook: the table on its first sheet, from its header row (a report's title
+    and blank lines above the table are skipped)."""
 
     suffixes = (".xlsx", ".xlsm")
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
+        book = self._workbook()
         df = pd.read_excel(
-            self._workbook(),
+            book,
             sheet_name=0,
+            header=_header_row(book),
             engine="openpyxl",
             keep_default_na=False,
             na_values=list(NA_VALUES),
@@ -287,7 +291,9 @@ class ExcelSource(FileSource):
     def _header(self) -> list[str]:
         book = self._workbook()
         try:
-            first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            row = _header_row(book) + 1
+            sheet = book.worksheets[0]
+            first = next(sheet.iter_rows(min_row=row, max_row=row, values_only=True), ())
         finally:
             book.close()
         return [str(c) for c in first if c is not None]
@@ -307,6 +313,18 @@ class ExcelSource(FileSource):
     @property
     def kind(self) -> str:
         return "Excel workbook"
+
+
+def _header_row(book: Any) -> int:
+    """The first sheet's header row (0-based): the first of its widest rows among the first
+    ``HEADER_SCAN`` that holds text only; the first row when none does."""
+    rows = book.worksheets[0].iter_rows(max_row=HEADER_SCAN, values_only=True)
+    filled = [[c for c in r if c is not None and str(c).strip()] for r in rows]
+    width = max((len(f) for f in filled), default=0)
+    for i, cells in enumerate(filled):
+        if len(cells) == width and all(isinstance(c, str) for c in cells):
+            return i
+    return 0
 
 
 FILE_SOURCES: tuple[type[FileSource], ...] = (CsvSource, ParquetSource, ZipSource, ExcelSource)
