@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from prices_predictor.core.errors import UserError
@@ -91,6 +93,31 @@ def test_a_good_spec_checks_against_its_data(tmp_path: Path) -> None:
     bad = run_cli(["spec", "check", str(f), "--data", str(data)], env, timeout=60)
     assert bad.returncode == 2
     assert f"features[1] 'cond': no such column in {data}" in bad.stderr
+
+
+def test_a_declared_feature_computed_from_the_price_is_warned_of(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    sqft = rng.integers(600, 3000, 200)
+    price = (sqft * rng.uniform(80, 200, 200)).round(-2)
+    data = tmp_path / "sales.csv"
+    pd.DataFrame(
+        {"price": price, "sqft": sqft, "per_sqft": (price / sqft).round(2), "beds": sqft // 500}
+    ).to_csv(data, index=False)
+    f = tmp_path / "spec.yaml"
+    f.write_text(
+        "target: {column: price}\nsize: sqft\nfeatures:\n"
+        "  - {name: sqft, kind: numeric}\n  - {name: beds, kind: numeric}\n"
+        "  - {name: per_sqft, kind: numeric}\n"
+    )
+    env = base_env(tmp_path / "pp")
+    leaky = run_cli(["spec", "check", str(f), "--data", str(data)], env, timeout=60)
+    assert leaky.returncode == 0, leaky.stderr
+    warned = leaky.stderr.replace("\n", " ")
+    assert "feature 'per_sqft' is computed from the price: with 'sqft'" in warned
+    assert "'sqft' is computed" not in warned  # the size column stays
+    f.write_text(f.read_text().replace("  - {name: per_sqft, kind: numeric}\n", ""))
+    clean = run_cli(["spec", "check", str(f), "--data", str(data)], env, timeout=60)
+    assert clean.returncode == 0 and "warning" not in clean.stderr
 
 
 def test_the_published_json_schema_is_the_models() -> None:

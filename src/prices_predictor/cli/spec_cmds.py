@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,21 @@ app = typer.Typer(help="Data specs: what a sales file's columns mean.", no_args_
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="spec")
+
+
+def warn_leaks(spec: Any, df: Any) -> None:
+    """A warning per feature the data shows is computed from the price: a model leans on it,
+    and it is unknown when a house is to be priced."""
+    # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.spec.leaks import leaks_in
+
+    for col, why in leaks_in(spec, df).items():
+        err_console.print(
+            f"[yellow]warning[/] feature '{col}' is {why}: a model would lean on it, and it "
+            "is unknown before a house sells (leave it out of the spec)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -39,7 +54,9 @@ def check(
             from prices_predictor.data.ingest import source_for
 
             src = source_for(data)
-            check_columns(spec, src.read(), str(file), src.name)
+            df = src.read()
+            check_columns(spec, df, str(file), src.name)
+            warn_leaks(spec, df)
     console.print(
         f"{file}: ok ({len(spec.features)} features, {len(spec.engineered)} engineered, "
         f"target {spec.target.column})",

@@ -9,6 +9,7 @@ import typer
 from prices_predictor.cli.output import console, fail, metrics_table, rows_table
 from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import prepare, settings, user_errors
+from prices_predictor.cli.spec_cmds import warn_leaks
 from prices_predictor.core import progress
 from prices_predictor.core.settings import Settings
 from prices_predictor.spec.model import DataSpec
@@ -91,6 +92,8 @@ def train(
         require_valid(report, src.name)
         fingerprint = src.fingerprint()
     show_spec(s, chosen, data_spec)
+    if chosen.how.startswith("file"):
+        warn_leaks(data_spec, raw)
     if features == "feast":
         data, fingerprint = from_store(s, data_spec, raw)
     elif features != "file":

@@ -28,7 +28,7 @@ import pandas as pd
 from prices_predictor.core.cells import cat_value
 from prices_predictor.core.errors import DataError
 from prices_predictor.spec.io import from_dict
-from prices_predictor.spec.leaks import derived_from_price
+from prices_predictor.spec.leaks import derived_from_price, ratio_named
 from prices_predictor.spec.names import api_name
 
 TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
@@ -36,7 +36,6 @@ MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
 KEY_COUNT = 4
-DERIVED_NAME = re.compile(r"per|cost|pct|percent|ratio|rate|price|value")
 
 NONE_LEVELS = re.compile(r"^(none|no[_ ].*|na|n/a)$", re.IGNORECASE)
 SCALES: tuple[tuple[str, ...], ...] = (
@@ -307,13 +306,10 @@ def _stays(c: str, d: str) -> bool:
     """Of two features that give the price back, ``c`` is the genuine one when ``d`` is
     named like a ratio and ``c`` not, or ``c`` like a house size and ``d`` not."""
 
-    def ratio(col: str) -> bool:
-        return bool(DERIVED_NAME.search(_key(col)))
-
     def size(col: str) -> bool:
-        return not ratio(col) and any(re.search(p, _key(col)) for p in SIZE_PATTERNS)
+        return not ratio_named(col) and any(re.search(p, _key(col)) for p in SIZE_PATTERNS)
 
-    return (ratio(d) and not ratio(c)) or (size(c) and not size(d))
+    return (ratio_named(d) and not ratio_named(c)) or (size(c) and not size(d))
 
 
 def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> str | None:

@@ -8,16 +8,49 @@ alone comes near. Every pair is fitted at once from masked cross-products on a s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from prices_predictor.spec.names import api_name
+
+if TYPE_CHECKING:
+    from prices_predictor.spec.model import DataSpec
+
 DERIVED_RMS = 0.01  # log-price error below which two columns reconstruct the price
 DERIVED_ROWS = 2000  # rows the reconstruction is checked on
 DERIVED_DISTINCT = 20  # fewer values than this cannot carry the price's variation
+RATIO_NAME = re.compile(r"per|cost|pct|percent|ratio|rate|price|value")
 NUMERIC_SHARE = 0.9  # share of a column's cells that must be numbers to be tried
+
+
+def ratio_named(col: str) -> bool:
+    """Named like a ratio or a money amount (``CostPerSqFt``, ``SP_LP_Pct``)."""
+    return bool(RATIO_NAME.search(api_name(str(col))))
+
+
+def leaks_in(spec: DataSpec, df: pd.DataFrame) -> dict[str, str]:
+    """The numeric features of a declared spec that ``df`` shows are computed from its price
+    (the spec's size column and the one not named like a ratio stay), with why."""
+    if spec.target.column not in df.columns:
+        return {}
+    price = pd.to_numeric(df[spec.target.column], errors="coerce")
+    numeric = [
+        f.name
+        for f in spec.features
+        if f.kind == "numeric" and f.name in df.columns and f.name != spec.size
+    ]
+
+    def stays(c: str, d: str) -> bool:
+        return ratio_named(d) and not ratio_named(c)
+
+    # a partner outside the spec (the file's price per square foot) is weighed by its name too
+    rivals = {str(c) for c in df.columns} - {spec.target.column}
+    return derived_from_price(df, price.where(price > 0), numeric, stays, rivals)
 
 
 def derived_from_price(
@@ -25,15 +58,17 @@ def derived_from_price(
     price: pd.Series,
     candidates: list[str],
     stays: Callable[[str, str], bool],
+    rivals: set[str] | None = None,
 ) -> dict[str, str]:
     """The candidate columns computed from ``price`` (missing where unknown), with why.
 
     A price per square foot times the area, or a sale-to-list ratio times the list price,
     gives the price back: regressed on the logs of such a pair, the log price is within
     ``DERIVED_RMS``, where neither column alone comes near. No pair of genuine house
-    features does that. Of a pair of candidates, ``stays(c, d)`` says ``c`` is the genuine
-    one (else both go: either may be the derived one); with a partner that is no candidate
-    (a list price, left out already), the candidate goes.
+    features does that. Of a pair whose partner is one of ``rivals`` (default: the
+    candidates), ``stays(c, d)`` says ``c`` is the genuine one (else both go: either may be
+    the derived one); with any other partner (a list price, left out already), the candidate
+    goes.
     """
     logs = _positive_logs(df, price)
     if logs is None or not candidates:
@@ -48,7 +83,7 @@ def derived_from_price(
             continue  # a year or a count: varies too little to carry the price
         if i is not None and (j := _partner(fits, i)) is not None:
             d = names[j]
-            if d in candidates and stays(c, d):
+            if d in (candidates if rivals is None else rivals) and stays(c, d):
                 continue  # the partner is the ratio: it goes, this one stays
             out[c] = (
                 f"computed from the price: with '{d}' it gives the price back "
