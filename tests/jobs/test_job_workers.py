@@ -119,6 +119,9 @@ def test_a_job_gives_the_prices_of_predict_and_reports_its_progress(
         assert "ignored columns: SalePrice" in proc.stderr
         status = run_cli(["jobs", "status", job_id], env, check=True)
         assert '"state": "finished"' in status.stdout
+        book = tmp_path / "job.xlsx"  # a workbook, written as predict writes one
+        run_cli(["jobs", "result", job_id, "--out", str(book)], env, check=True)
+        pd.testing.assert_frame_equal(pd.read_excel(book), pd.read_csv(direct_csv))
 
         # HTTP: a big Parquet, progress seen between 0 and the total
         job_id = _submit(url, many_houses)

@@ -135,7 +135,7 @@ def score_file(
     result = pd.DataFrame({c: df[source[c]].to_numpy() for c in kept})
     for name, values in zip(PRICE_COLUMNS, (np.expm1(log_price), low, high), strict=True):
         result[name] = values
-    _write(result, out)
+    write_table(result, out)
     features = set(spec.inputs())
     return BatchResult(
         rows=len(df),
@@ -172,7 +172,9 @@ def default_keep(df: pd.DataFrame, spec: DataSpec) -> list[str]:
     return [c for c in map(str, df.columns) if c == spec.id or idlike_name(c)]
 
 
-def _write(frame: pd.DataFrame, out: Path) -> None:
+def write_table(frame: pd.DataFrame, out: Path) -> None:
+    """Write ``frame`` whole or not at all (a temporary file, then renamed), as CSV, Parquet
+    or Excel by the extension."""
     kind = out.suffix.lower()
     if kind == ".xlsx" and len(frame) > EXCEL_ROWS:
         raise DataError(

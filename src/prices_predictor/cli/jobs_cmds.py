@@ -12,6 +12,7 @@ import typer
 from prices_predictor.cli.output import console, err_console, fail
 from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import prepare, settings, user_errors
+from prices_predictor.core.errors import DataError
 
 jobs_app = typer.Typer(
     help="Batch jobs through the API: submit a file, follow it, fetch the prices, cancel it.",
@@ -92,7 +93,8 @@ def submit(
     ],
     wait: Annotated[bool, typer.Option(help="Follow the job with a progress bar.")] = False,
     out: Annotated[
-        Path | None, typer.Option(help="With --wait: write the prices here (.csv or .parquet).")
+        Path | None,
+        typer.Option(help="With --wait: write the prices here (.csv, .parquet or .xlsx)."),
     ] = None,
     url: Url = None,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
@@ -141,7 +143,7 @@ def status(
 @jobs_app.command("result")
 def result(
     job_id: Annotated[str, typer.Argument(help="Job id.")],
-    out: Annotated[Path, typer.Option(help="Where to write the prices: .csv or .parquet.")],
+    out: Annotated[Path, typer.Option(help="Where to write the prices: .csv, .parquet or .xlsx.")],
     url: Url = None,
 ) -> None:
     """Fetch the prices of a finished job."""
@@ -177,24 +179,41 @@ def _follow(c: httpx.Client, job_id: str, quiet: bool = False) -> dict[str, Any]
     return job
 
 
+def _workbook(parquet: Path, out: Path) -> None:
+    # lazy: pandas and the batch writer only to write a workbook
+    import pandas as pd
+
+    from prices_predictor.batch.score import write_table
+
+    try:
+        write_table(pd.read_parquet(parquet), out)
+    except DataError as exc:
+        raise fail(str(exc)) from None
+
+
 def _download(c: httpx.Client, job_id: str, out: Path) -> None:
     fmt = out.suffix.lower().lstrip(".")
-    if fmt not in ("csv", "parquet"):
+    if fmt not in ("csv", "parquet", "xlsx"):
         raise fail(
-            f"{out}: unknown output type '{out.suffix or '(none)'}', expected .csv or .parquet"
+            f"{out}: unknown output type '{out.suffix or '(none)'}', "
+            "expected .csv, .parquet or .xlsx"
         )
     if not out.parent.is_dir():
         raise fail(f"{out}: directory {out.parent} does not exist")
     tmp = out.with_name(f".{out.name}.part")
+    fetch = "parquet" if fmt == "xlsx" else fmt  # a workbook is written here, as predict does
     try:
-        with c.stream("GET", f"/v1/jobs/{job_id}/result", params={"format": fmt}) as r:
+        with c.stream("GET", f"/v1/jobs/{job_id}/result", params={"format": fetch}) as r:
             if r.status_code >= 400:
                 r.read()
                 _check(r)
             with tmp.open("wb") as fh:
                 for block in r.iter_bytes(1 << 20):
                     fh.write(block)
-        tmp.replace(out)
+        if fmt == "xlsx":
+            _workbook(tmp, out)
+        else:
+            tmp.replace(out)
     except httpx.HTTPError as exc:
         raise fail(f"cannot fetch the result: {exc}") from None
     finally:
