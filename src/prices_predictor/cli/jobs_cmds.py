@@ -180,9 +180,10 @@ def _follow(c: httpx.Client, job_id: str, quiet: bool = False) -> dict[str, Any]
 
 
 def _workbook(parquet: Path, out: Path) -> None:
-    # lazy: pandas and the batch writer only to write a workbook
+    # lazy: pandas only to write a workbook
     import pandas as pd
 
+    # lazy: the batch writer only to write a workbook
     from prices_predictor.batch.score import write_table
 
     try:
