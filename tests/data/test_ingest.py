@@ -133,22 +133,36 @@ def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     euro = tmp_path / "euro.csv"
     euro.write_text("Preis;Flaeche\n€185.000;120,5\n1.250.000 €;98\n")
     assert load(str(euro), target="Preis")["Preis"].tolist() == [185000, 1250000]
+    # as Excel on Windows saves "CSV (semicolon)": Windows-1252, not UTF-8
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes("Preis;Fläche;Straße\n€185.000;120,5;Königsallee\n".encode("cp1252"))
+    df = load(str(windows), target="Preis")
+    assert list(df.columns) == ["Preis", "Fläche", "Straße"]
+    assert df.iloc[0].tolist() == [185000, 120.5, "Königsallee"]
 
 
 def test_the_spark_engine_reads_the_separator_and_refuses_what_it_cannot_read(
     tmp_path: Path,
 ) -> None:
-    from prices_predictor.spark.score import _csv_separator, read_table
+    from prices_predictor.spark.score import _csv_dialect, read_table
 
     points, commas = tmp_path / "points.csv", tmp_path / "commas.csv"
     points.write_text("a;SalePrice\n1.5;100\n2.5;200\n")
     commas.write_text("a;SalePrice\n1,5;100\n2,5;200\n")
     with pytest.raises(DataError, match=r"Excel workbooks are read by the local engine only"):
         read_table(None, str(tmp_path / "houses.xlsx"))  # type: ignore[arg-type]
-    assert _csv_separator(str(points)) == ";"
-    assert _csv_separator(f"file://{points}") == ";"
+    assert _csv_dialect(str(points)).sep == ";"
+    assert _csv_dialect(f"file://{points}").sep == ";"
+    # Windows-1252: read as ISO-8859-1 where they agree; its own characters (€) stop it
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("Straße;SalePrice\nKönigsallee;100.5\n".encode("cp1252"))
+    assert _csv_dialect(str(latin)).encoding == "latin-1"
+    euro = tmp_path / "euro.csv"
+    euro.write_bytes("Lage;SalePrice\n€ zentral;100\n".encode("cp1252"))
+    with pytest.raises(DataError, match=r"Windows-1252.*--engine local"):
+        _csv_dialect(str(euro))
     with pytest.raises(DataError, match=r"decimal commas.*--engine local"):
-        _csv_separator(str(commas))
+        _csv_dialect(str(commas))
 
 
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:

@@ -198,15 +198,20 @@ def test_mlflow_spark_udf_on_the_registered_model_agrees(
     _close(got["mlflow"], got["ours"])
 
 
+@pytest.mark.parametrize("dialect", ["comma", "semicolon-cp1252"])
 def test_a_csv_with_snake_case_names_and_na_text_is_priced_as_predict_prices_it(
-    bundle_dir: Path, ames: pd.DataFrame, tmp_path: Path
+    bundle_dir: Path, ames: pd.DataFrame, tmp_path: Path, dialect: str
 ) -> None:
     from prices_predictor.spec.names import api_name
 
     rows = ames.drop(columns=["SalePrice"]).head(2000).rename(columns=api_name)
     data = tmp_path / "houses.csv"
     # "NA" for a missing number: Spark's CSV inference keeps such a column as text
-    rows.to_csv(data, index=False, na_rep="NA")
+    if dialect == "comma":
+        rows.to_csv(data, index=False, na_rep="NA")
+    else:  # as Excel on Windows saves "CSV (semicolon)", with a column the model ignores
+        rows = rows.assign(Straße="Königsallee")
+        rows.to_csv(data, index=False, na_rep="NA", sep=";", encoding="cp1252")
     env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
     out, local_out = tmp_path / "out", tmp_path / "local.parquet"
     args = ["--data", str(data), "--keep", "pid"]

@@ -3,8 +3,8 @@
 
 A CSV's separator is read from its header line (comma, semicolon, tab or bar), and a file
 separated by semicolons is taken to write numbers as many European spreadsheets export them
-(``1.234,5``) unless its cells say otherwise. Text columns of formatted numbers (``$42,000``)
-are numbers.
+(``1.234,5``) unless its cells say otherwise; a CSV that is not UTF-8 is read as Windows-1252.
+Text columns of formatted numbers (``$42,000``) are numbers.
 """
 
 from __future__ import annotations
@@ -63,6 +63,20 @@ class CsvDialect(NamedTuple):
     sep: str = ","
     decimal: str = "."
     thousands: str | None = None
+    encoding: str = "utf-8"
+
+
+def _encoding(head: bytes) -> str:
+    """UTF-8 when the first bytes are; else Windows-1252 (what spreadsheets on Windows
+    export), else Latin-1 (which reads any byte)."""
+    whole = head[: head.rfind(b"\n") + 1] or head  # a cut multi-byte character is no error
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            whole.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
 
 
 def csv_options(head: bytes) -> CsvDialect:
@@ -73,20 +87,21 @@ def csv_options(head: bytes) -> CsvDialect:
     semicolon file also when they show neither (a file separated by semicolons is so because
     its commas are decimal marks, and ``185.000`` there is a thousand).
     """
-    lines = head.decode("utf-8", errors="replace").splitlines()
+    encoding = _encoding(head)
+    lines = head.decode(encoding, errors="replace").splitlines()
     if len(head) >= HEAD_BYTES:
         lines = lines[:-1]  # the last may be cut
     if not lines:
-        return CsvDialect()
+        return CsvDialect(encoding=encoding)
     sep = max(SEPARATORS, key=lambda c: (lines[0].count(c), c == ","))
     if sep == "," or lines[0].count(sep) == 0:
-        return CsvDialect()
+        return CsvDialect(encoding=encoding)
     cells = [c.strip().strip('"') for line in lines[1 : SAMPLE_LINES + 1] for c in line.split(sep)]
     comma = sum(1 for c in cells if COMMA_DECIMAL.match(c))
     point = sum(1 for c in cells if POINT_DECIMAL.match(c) and not THOUSANDS_ONLY.match(c))
     if comma > point or (sep == ";" and comma == point == 0):
-        return CsvDialect(sep, ",", ".")
-    return CsvDialect(sep)
+        return CsvDialect(sep, ",", ".", encoding)
+    return CsvDialect(sep, encoding=encoding)
 
 
 def _head(fh: Any) -> bytes:
@@ -196,7 +211,8 @@ class CsvSource(FileSource):
 
     def _header(self) -> list[str]:
         try:
-            return list(pd.read_csv(self.path, nrows=0, sep=self.options().sep).columns)
+            d = self.options()
+            return list(pd.read_csv(self.path, nrows=0, sep=d.sep, encoding=d.encoding).columns)
         except pd.errors.EmptyDataError as exc:
             raise DataError(f"{self.path}: file is empty") from exc
 
@@ -240,7 +256,11 @@ class ZipSource(FileSource):
 
     def _header(self) -> list[str]:
         options = self._read(lambda fh: csv_options(_head(fh)))
-        return list(self._read(lambda fh: pd.read_csv(fh, nrows=0, sep=options.sep)).columns)
+        return list(
+            self._read(
+                lambda fh: pd.read_csv(fh, nrows=0, sep=options.sep, encoding=options.encoding)
+            ).columns
+        )
 
     def _read(self, parse: Callable[[Any], T]) -> T:
         try:
@@ -365,6 +385,7 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
         sep=dialect.sep,
         decimal=dialect.decimal,
         thousands=dialect.thousands,
+        encoding=dialect.encoding,
     )
     df = _formatted_numbers(df, dialect)
     return _numeric_levels(df) if categories else df

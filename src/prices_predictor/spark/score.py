@@ -23,7 +23,13 @@ import pandas as pd
 
 from prices_predictor.batch.score import PRICE_COLUMNS, BatchResult, default_keep, keep_sources
 from prices_predictor.core.errors import DataError
-from prices_predictor.data.ingest import HEAD_BYTES, NA_VALUES, ExcelSource, csv_options
+from prices_predictor.data.ingest import (
+    HEAD_BYTES,
+    NA_VALUES,
+    CsvDialect,
+    ExcelSource,
+    csv_options,
+)
 from prices_predictor.data.validate import ValidationReport, Violation, require_valid, validate
 from prices_predictor.spark import executor
 from prices_predictor.spec.model import DataSpec, field_map
@@ -37,6 +43,7 @@ FINDINGS = ("_pp_rule", "_pp_column", "_pp_count", "_pp_hard", "_pp_examples")
 FINDING = FINDINGS[0]
 EXAMPLES = 3
 SEP = "\x1f"  # between a finding's examples
+JAVA_CHARSETS = {"utf-8": "UTF-8", "latin-1": "ISO-8859-1"}
 
 
 @dataclass
@@ -60,7 +67,7 @@ def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataF
     local reader keeps them."""
     # lazy: pyspark only for the Spark engine
     from py4j.protocol import Py4JJavaError
-    from pyspark.errors import AnalysisException
+    from pyspark.errors import AnalysisException, IllegalArgumentException
     from pyspark.sql.types import StringType, StructField, StructType
 
     if url.lower().rstrip("/").endswith(ExcelSource.suffixes):
@@ -72,8 +79,13 @@ def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataF
     try:
         if kind == "parquet":
             return spark.read.parquet(url)
-        sep = _csv_separator(url)
-        reader = spark.read.option("header", True).option("nullValue", "").option("sep", sep)
+        dialect = _csv_dialect(url)
+        reader = (
+            spark.read.option("header", True)
+            .option("nullValue", "")
+            .option("sep", dialect.sep)
+            .option("encoding", JAVA_CHARSETS[dialect.encoding])
+        )
         inferred = reader.option("inferSchema", True).csv(url).schema
         keep_text = set(text)
         schema = StructType(
@@ -89,24 +101,36 @@ def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataF
         raise DataError(f"{url}: cannot read {kind}: {_first_line(exc)}") from None
     except Py4JJavaError as exc:  # e.g. not a Parquet file (footer unreadable)
         raise DataError(f"{url}: cannot read {kind}: {_java_cause(exc)}") from None
+    except IllegalArgumentException as exc:  # an option Spark refuses for this file
+        raise DataError(f"{url}: cannot read {kind}: {_first_line(exc)}") from None
 
 
-def _csv_separator(url: str) -> str:
-    """The separator of a local CSV file as the local engine reads it (a comma for a
-    directory or a remote file system); decimal commas stop with a clear error, as Spark
-    parses numbers with decimal points only."""
+def _csv_dialect(url: str) -> CsvDialect:
+    """A local CSV file's separator and encoding as the local engine reads them (comma and
+    UTF-8 for a directory or a remote file system). Spark parses decimal points only and
+    reads UTF-8 or ISO-8859-1, not Windows-1252: a file that needs either stops with a clear
+    error (Windows-1252 without its own characters, 0x80-0x9F, is ISO-8859-1)."""
     path = Path(url[len("file://") :] if url.startswith("file://") else url)
     if ("://" in url and not url.startswith("file://")) or not path.is_file():
-        return ","
+        return CsvDialect()
     with path.open("rb") as fh:
-        options = csv_options(fh.read(HEAD_BYTES))
+        head = fh.read(HEAD_BYTES)
+    options = csv_options(head)
+    if options.encoding == "cp1252":
+        if any(0x80 <= b <= 0x9F for b in head):
+            raise DataError(
+                f"{url}: encoded as Windows-1252 (e.g. '€'); the Spark engine reads UTF-8 "
+                "and ISO-8859-1 only: use the local engine (--engine local) or save the file "
+                "as UTF-8"
+            )
+        options = options._replace(encoding="latin-1")
     if options.decimal != ".":
         raise DataError(
             f"{url}: numbers are written with decimal commas (1.234,5); the Spark engine "
             "reads decimal points only: use the local engine (--engine local) or convert "
             "the file"
         )
-    return options.sep
+    return options
 
 
 def score_table(
