@@ -250,12 +250,15 @@ class ParquetSource(FileSource):
 class ZipSource(FileSource):
     suffixes = (".zip",)
 
+    def options(self) -> CsvDialect:
+        return self._read(lambda fh: csv_options(_head(fh)))
+
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
-        options = self._read(lambda fh: csv_options(_head(fh)))
+        options = self.options()
         return self._read(lambda fh: _read_csv(fh, categories, options))
 
     def _header(self) -> list[str]:
-        options = self._read(lambda fh: csv_options(_head(fh)))
+        options = self.options()
         return list(
             self._read(
                 lambda fh: pd.read_csv(fh, nrows=0, sep=options.sep, encoding=options.encoding)
