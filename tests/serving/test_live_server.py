@@ -22,6 +22,13 @@ pytestmark = pytest.mark.slow
 TOKEN = "live-token"
 
 
+def _shipping_story(stored: int, sent: int, log: str, journal: Path) -> str:
+    """What the server said about its prediction log, for a failure to be explained."""
+    said = [line for line in log.splitlines() if "journal" in line or "prediction log" in line]
+    left = sorted((p.name, p.stat().st_size) for p in journal.glob("*.journal"))
+    return f"{stored} of {sent} stored; journal left: {left}\n" + "\n".join(said[-20:])
+
+
 def _wait_version(url: str, version: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -80,13 +87,14 @@ def test_hot_reload_failed_reload_and_graceful_shutdown(
         metrics = httpx.get(f"{url}/metrics", timeout=5).text
         assert 'pp_model_reloads_total{result="failure"}' in metrics
         for i in range(30):
-            httpx.post(f"{url}/v1/predict", json={"gr_liv_area": 2000 + i}, timeout=10)
+            r = httpx.post(f"{url}/v1/predict", json={"gr_liv_area": 2000 + i}, timeout=10)
+            assert r.status_code == 200, r.text
             sent += 1
         os.killpg(proc.pid, signal.SIGTERM)  # graceful: the queue is flushed before exit
         proc.wait(30)
     engine = sa.create_engine(f"sqlite:///{home}/predictions.db")
     with engine.connect() as conn:
         stored = conn.execute(sa.select(sa.func.count()).select_from(predictions)).scalar()
-    assert stored == sent
     log = (tmp_path / "api.log").read_text()
+    assert stored == sent, _shipping_story(stored, sent, log, home / "journal")
     assert '"message":"request"' in log and '"latency_ms"' in log
