@@ -110,6 +110,24 @@ def test_a_workbook_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_p
     assert df["SalePrice"].tolist() == head["SalePrice"].tolist()
 
 
+def test_areas_and_counts_with_their_unit_are_numbers(tmp_path: Path) -> None:
+    # as listing sites write them: one unit per column; codes in another currency
+    path = tmp_path / "listings.csv"
+    path.write_text(
+        "price,area,beds,baths,size,rooms\n"
+        '"R$ 420,000","1,200 sq ft",3 bds,2 ba,2 BHK,2 BHK\n'
+        '"250,000 USD",850 sq. ft.,4 bds,1 ba,3 BHK,34 sq m\n'
+        "310000,900,1 bd,3 Ba,1 bhk,4 Bedroom\n"
+    )
+    df = source_for(str(path)).read()
+    assert df["price"].tolist() == [420000, 250000, 310000]
+    assert df["area"].tolist() == [1200, 850, 900]
+    assert df["beds"].tolist() == [3, 4, 1] and df["baths"].tolist() == [2, 1, 3]
+    assert df["size"].tolist() == [2, 3, 1]
+    # two units in one column: not numbers of one kind, left as written (nominal)
+    assert df["rooms"].tolist() == ["2 BHK", "34 sq m", "4 Bedroom"]
+
+
 def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     tmp_path: Path,
 ) -> None:
@@ -121,8 +139,9 @@ def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
         "$49500,306,02134,c\n"
         ",,,d\n"
     )
-    df = load(str(path), target="price")
+    df = source_for(str(path)).read()
     assert df["price"].tolist()[:3] == [42000, 1038500, 49500] and df["price"].isna().iloc[3]
+    assert load(str(path), target="price")["note"].tolist() == ["a", "b", "c"]  # priced rows
     assert df["lotsize"].tolist()[:3] == [5850, 14000, 306]
     assert df["note"].tolist() == ["a", "b", "c", "d"]  # text stays text
     # a column with one cell that is not a formatted number is left as written (the spec's

@@ -40,6 +40,12 @@ def test_a_city_file_with_coordinates_gets_the_location_effect_from_them() -> No
     assert s.location is not None and s.location.kind == "coordinates"
     assert (s.location.latitude, s.location.longitude) == ("latitude", "longitude")
     assert roles["zip"] == "nominal" and roles["city"] == "nominal" and s.size == "sqft"
+    # as a well-known Melbourne file spells them
+    renamed = datasets.load("sacramento").rename(
+        columns={"latitude": "Lattitude", "longitude": "Longtitude"}
+    )
+    loc = from_dict(infer(renamed, "price").spec).location
+    assert loc is not None and (loc.latitude, loc.longitude) == ("Lattitude", "Longtitude")
 
 
 def test_ames_as_another_package_publishes_it() -> None:
@@ -142,3 +148,27 @@ def test_cli_prints_the_yaml_and_the_decisions(tmp_path: Path) -> None:
     assert spec.target.column == "price" and spec.feature("driveway").kind == "ordinal"
     check = run_cli(["spec", "check", str(out), "--data", str(data)], base_env(tmp_path / "pp"))
     assert check.returncode == 0, check.stderr
+
+
+def test_houses_without_a_price_are_left_out_and_decide_nothing(tmp_path: Path) -> None:
+    # a city's file that also lists houses not sold yet: their price cell is empty
+    df = datasets.load("sacramento")
+    listed = df.sample(40, random_state=1).assign(price=np.nan)
+    mixed = pd.concat([df.iloc[:300], listed.iloc[:20], df.iloc[300:], listed.iloc[20:]])
+    env = base_env(tmp_path / "pp")
+    specs = []
+    for name, frame in (("sold", df), ("listed", mixed)):
+        path = tmp_path / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        out = tmp_path / f"{name}.yaml"
+        proc = run_cli(["spec", "infer", "--data", str(path), "--out", str(out)], env, 120)
+        assert proc.returncode == 0, proc.stderr
+        specs.append({k: v for k, v in yaml.safe_load(out.read_text()).items() if k != "name"})
+    assert "40 rows without a price in 'price' left out" in proc.stderr
+    # the priced rows keep their order, so the protocol split's training part is the same
+    assert specs[0] == specs[1]
+    empty = tmp_path / "empty.csv"
+    df.assign(price="").to_csv(empty, index=False)
+    proc = run_cli(["spec", "infer", "--data", str(empty), "--target", "price"], env, 120)
+    assert proc.returncode == 2
+    assert "no row has a price in 'price' (all 932 empty)" in proc.stderr

@@ -13,6 +13,7 @@ from prices_predictor.core.settings import Settings
 from prices_predictor.serving.app import create_app
 from tests import datasets
 from tests.conftest import run_cli
+from tests.other_data import UNSOLD, UNSOLD_IN
 from tests.serving.fixtures import TOKEN, wait_ready
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,12 @@ def test_train_gate_and_serve_a_file_of_another_schema(
     out = env["TRAIN_STDOUT"]
     assert "spec inferred" in out and "-> PROMOTED" in out, out
     assert "baseline_rmse" in out  # the baseline the gate compared with is shown
-    house = pd.read_csv(env["DATA"]).drop(columns=[datasets.target(name)]).iloc[3].to_dict()
+    rows = pd.read_csv(env["DATA"])
+    if name == UNSOLD_IN:  # houses listed without a price are left out, saying so
+        sold = rows[datasets.target(name)].notna().sum()
+        assert f"{UNSOLD} of {len(rows)} rows have no price" in out
+        assert f"{sold} sales remain" in out and f"{sold} rows, fingerprint" in out
+    house = rows.drop(columns=[datasets.target(name)]).iloc[3].to_dict()
     with _client(env) as c:
         wait_ready(c)
         card = c.get("/v1/model").json()

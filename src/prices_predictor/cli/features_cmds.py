@@ -56,16 +56,16 @@ def apply(
     s = settings()
     # lazy: the CLI starts (and answers --help) without the data and Feast stacks
     from prices_predictor.data.ingest import source_for
-    from prices_predictor.data.split import training_rows
-    from prices_predictor.spec.choose import apply_settings, choose
+    from prices_predictor.data.sales import sales
+    from prices_predictor.spec.choose import apply_settings
 
     with shown("features apply", quiet):
         with user_errors(), progress.stage("read the data"):
             src = source_for(data or s.data)
             raw = src.read()
-            known = training_rows(len(raw), s.test_size, s.seed)
-            chosen = choose(raw, spec or s.spec, target or s.target, src.name, known)
-            data_spec = apply_settings(chosen.spec, s)
+            # the spec training would choose; the store keeps unsold houses' attributes too
+            found = sales(raw, spec or s.spec, target or s.target, src.name, s.test_size, s.seed)
+            data_spec = apply_settings(found.chosen.spec, s)
         apply_spec(s, data_spec, raw)
 
 

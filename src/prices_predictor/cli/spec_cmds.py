@@ -75,10 +75,11 @@ def infer(
     """Propose a spec for a sales file: YAML, and a table of decisions on stderr. Decisions
     that read prices read the protocol training part's only, as `train` does."""
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
-    from prices_predictor.data.ingest import source_for
+    from prices_predictor.data.ingest import priced, source_for
     from prices_predictor.data.split import training_rows
 
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
+    from prices_predictor.spec.infer import find_target
     from prices_predictor.spec.infer import infer as infer_spec
     from prices_predictor.spec.io import dump_yaml, from_dict
 
@@ -87,14 +88,26 @@ def infer(
         with progress.stage(f"read {src.name}"):
             raw = src.read()
         try:
+            column = find_target(raw, target)
+        except DataError as exc:
+            raise DataError(f"{src.name}: {exc}") from None
+        raw, unpriced = priced(raw, column, src.name)
+        try:
             with progress.stage(f"infer from {len(raw):,} rows x {len(raw.columns)} columns"):
                 s = settings()
                 known = training_rows(len(raw), s.test_size, s.seed)
                 name = Path(src.name).stem or "inferred"
-                found = infer_spec(raw, target, name=name, known=known)
+                found = infer_spec(raw, column, name=name, known=known)
         except DataError as exc:
             raise DataError(f"{src.name}: {exc}") from None
         spec = from_dict(found.spec, "inferred spec")
+    if unpriced:
+        err_console.print(
+            f"{src.name}: {unpriced:,} rows without a price in '{column}' left out, as "
+            "training leaves them out",
+            highlight=False,
+            soft_wrap=True,
+        )
     err_console.print(
         rows_table(
             f"spec for {src.name}",

@@ -73,20 +73,21 @@ def train(
     model = model or s.model
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.data.ingest import source_for
-    from prices_predictor.data.split import training_rows
+    from prices_predictor.data.sales import sales
     from prices_predictor.data.validate import require_valid, validate
 
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
     from prices_predictor.models.strategies import get_strategy
-    from prices_predictor.spec.choose import apply_settings, choose
+    from prices_predictor.spec.choose import apply_settings
 
     with user_errors():
         get_strategy(model)
         src = source_for(data)
         console.print(f"[bold]data[/] {src.name}: reading and validating ...")
-        raw = src.read()
-        known = training_rows(len(raw), s.test_size, s.seed)
-        chosen = choose(raw, spec or s.spec, target or s.target, src.name, known)
+        found = sales(src.read(), spec or s.spec, target or s.target, src.name, s.test_size, s.seed)
+        raw, chosen = found.rows, found.chosen
+        if found.unpriced:
+            console.print(f"[yellow]{found.note(src.name)}[/]", highlight=False, soft_wrap=True)
         data_spec = apply_settings(chosen.spec, s)
         report = validate(raw, data_spec, source=src.name)
         require_valid(report, src.name)

@@ -76,14 +76,15 @@ def numeric(values: Any, n: int) -> np.ndarray:
         return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
 
 
-def dates(values: Any, n: int) -> np.ndarray:
-    """A date column as decimal years (numbers are taken as decimal years already)."""
+def dates(values: Any, n: int, dayfirst: bool = False) -> np.ndarray:
+    """A date column as decimal years (numbers are taken as decimal years already).
+    ``dayfirst``: text such as 3/12/2016 is 3 December (ISO dates read the same either way)."""
     if values is None:
         return np.full(n, np.nan)
     arr = np.asarray(values)
     if arr.dtype.kind in "fiub":
         return arr.astype(np.float64)
-    ts = pd.to_datetime(pd.Series(arr), errors="coerce", format="mixed")
+    ts = pd.to_datetime(pd.Series(arr), errors="coerce", format="mixed", dayfirst=dayfirst)
     if arr.dtype.kind == "O":  # numbers among text: decimal years as they are
         nums = pd.to_numeric(pd.Series(arr), errors="coerce")
         ts = ts.where(nums.isna())

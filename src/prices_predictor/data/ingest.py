@@ -4,13 +4,15 @@
 A CSV's separator is read from its header line (comma, semicolon, tab or bar), and a file
 separated by semicolons is taken to write numbers as many European spreadsheets export them
 (``1.234,5``) unless its cells say otherwise; a CSV that is not UTF-8 is read as Windows-1252.
-Text columns of formatted numbers (``$42,000``) are numbers.
+Text columns of formatted numbers (``$42,000``) or of numbers with a unit (``1,200 sq ft``) are
+numbers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from abc import ABC, abstractmethod
@@ -22,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from prices_predictor.core.errors import DataError
+
+log = logging.getLogger(__name__)
 
 AMES = "ames"
 T = TypeVar("T")
@@ -54,7 +58,13 @@ HEAD_BYTES = 1 << 16  # what the separator and the decimal mark are read from
 SAMPLE_LINES = 200
 COMMA_DECIMAL = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$")  # 1.234,5 or 12,5
 POINT_DECIMAL = re.compile(r"^[-+]?\d+\.\d+$")
-CURRENCY = "[$€£¥]"
+# a currency sign or code before or after the amount (R$ 1.000, 250,000 USD)
+CURRENCY = r"(?:[A-Z]{0,2}\$|[€£¥₹]|Rs\.?|(?:USD|EUR|GBP|CHF|INR|AUD|CAD)\b)"
+# a unit after an area or a count, the same in every cell of a column (1,200 sq ft; 3 bds)
+UNIT = (
+    r"(?:sq\.?\s?ft\.?|sqft|ft2|ft²|sf|sq\.?\s?m\.?|sqm|m2|m²|acres?|ha|"
+    r"bhk|beds?|bds?|bedrooms?|baths?|ba|bathrooms?|rooms?)"
+)
 HEADER_SCAN = 20  # rows of a sheet searched for its header
 THOUSANDS_ONLY = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")  # 185.000: either mark
 
@@ -371,12 +381,29 @@ def source_for(data: str) -> DataSource:
 
 
 def load(data: str, target: str = "SalePrice") -> pd.DataFrame:
-    """Read ``data`` and check it has the target column."""
+    """The rows of ``data`` a model learns from and is scored on: those with a price in
+    ``target`` (see :func:`priced`)."""
     src = source_for(data)
-    df = src.read()
-    if target not in df.columns:
-        raise DataError(f"{src.name}: no '{target}' column (the sale price in dollars)")
+    df, unpriced = priced(src.read(), target, src.name)
+    if unpriced:
+        log.info("%s: %d rows without a price in '%s' left out", src.name, unpriced, target)
     return df
+
+
+def priced(df: pd.DataFrame, target: str, source: str) -> tuple[pd.DataFrame, int]:
+    """The rows with a price (index reset) and how many had none. A sales file often lists
+    houses not sold yet, or whose price was withheld: their price cell is empty (or an NA
+    marker) and nothing can be learnt from them. A price that is written but is not a
+    positive number stays, for validation to name."""
+    if target not in df.columns:
+        raise DataError(f"{source}: no '{target}' column (the sale price in dollars)")
+    missing = df[target].isna().to_numpy()
+    unpriced = int(missing.sum())
+    if unpriced == len(df) and len(df):
+        raise DataError(f"{source}: no row has a price in '{target}' (all {len(df):,} empty)")
+    if not unpriced:
+        return df, 0
+    return df.loc[~missing].reset_index(drop=True), unpriced
 
 
 def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> pd.DataFrame:
@@ -396,25 +423,36 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
 
 def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
     """Text columns of formatted numbers (``$42,000``, ``5,850``, ``€185.000``: thousands
-    separators, a currency sign) become numbers, as spreadsheets export prices and areas so.
-    Only when every cell is one, and some of the first carry a separator or a sign (plain
-    digits, such as zip codes, were read as pandas reads them)."""
+    separators, a currency sign; ``1,200 sq ft``, ``3 bds``: one unit) become numbers, as
+    spreadsheets and listing sites write prices, areas and counts. Only when every cell is
+    one, some of the first carry a separator, sign or unit (plain digits, such as zip codes,
+    were read as pandas reads them), and the column has one unit at most (``2 BHK`` beside
+    ``34 sq m`` says the numbers are not of one kind)."""
     t = re.escape(dialect.thousands or ",")
     d = re.escape(dialect.decimal)
-    number = rf"[-+]?\s*{CURRENCY}?\s*[-+]?(\d{{1,3}}({t}\d{{3}})+|\d+)({d}\d+)?\s*{CURRENCY}?"
-    marks = rf"{CURRENCY}|{t}"
+    amount = rf"[-+]?\s*{CURRENCY}?\s*[-+]?(\d{{1,3}}({t}\d{{3}})+|\d+)({d}\d+)?\s*{CURRENCY}?"
+    number = re.compile(rf"{amount}(\s*{UNIT})?", re.IGNORECASE)
+    unit = re.compile(rf"\s*({UNIT})$", re.IGNORECASE)
+    marks = rf"{CURRENCY}|{t}|{UNIT}$"
     for c in df.columns:
         col = df[c]
         if col.dtype != object:
             continue
         present = col.dropna()
         head = present.iloc[:1000].astype(str).str.strip()  # text columns stop here, cheaply
-        if head.empty or not head.str.fullmatch(number).all() or not head.str.contains(marks).any():
+        if head.empty or not head.str.fullmatch(number).all():
+            continue
+        if not head.str.contains(marks, flags=re.IGNORECASE).any():
             continue
         text = present.astype(str).str.strip()
         if not text.str.fullmatch(number).all():
             continue
-        digits = text.str.replace(rf"{marks}|\s", "", regex=True)
+        units = text.str.extract(unit)[0].dropna().str.lower().str.replace(r"[\s.]", "", regex=True)
+        if units.str.rstrip("s").nunique() > 1:  # 1 bed, 2 beds: one unit
+            continue
+        digits = text.str.replace(unit, "", regex=True).str.replace(
+            rf"{CURRENCY}|{t}|\s", "", regex=True, flags=re.IGNORECASE
+        )
         df[c] = pd.to_numeric(digits.str.replace(dialect.decimal, ".", regex=False)).reindex(
             col.index
         )

@@ -90,7 +90,7 @@ def validate(
     num: dict[str, pd.Series] = {}
     for f in spec.features:
         if f.kind in ("numeric", "date") and f.name in df.columns:
-            num[f.name] = _numbers(report, df, f.name, f.kind, not f.coerce)
+            num[f.name] = _numbers(report, df, f.name, f.kind, not f.coerce, spec.dayfirst)
     if target:
         _check_target(report, df, spec.target.column)
     for f in spec.features:
@@ -132,12 +132,12 @@ def validate(
 
 
 def _numbers(
-    report: ValidationReport, df: pd.DataFrame, col: str, kind: str, hard: bool
+    report: ValidationReport, df: pd.DataFrame, col: str, kind: str, hard: bool, dayfirst: bool
 ) -> pd.Series:
     """A numeric or date column as numbers (dates as decimal years); unparseable cells are a
     type violation (soft for a feature declared ``coerce``: they count as missing)."""
     if kind == "date":
-        values = pd.Series(dates(df[col].to_numpy(), len(df)), index=df.index)
+        values = pd.Series(dates(df[col].to_numpy(), len(df), dayfirst), index=df.index)
         rule = "type: must be a date"
     else:
         values = pd.to_numeric(df[col], errors="coerce")

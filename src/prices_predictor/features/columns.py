@@ -28,9 +28,9 @@ def columns_of(rows: Any, n: int, known: frozenset[str]) -> dict[str, Any]:
     return {c: [r.get(c) for r in records] for c in known if any(c in r for r in records)}
 
 
-def read_numeric(values: Any, n: int, kind: str) -> np.ndarray:
+def read_numeric(values: Any, n: int, kind: str, dayfirst: bool = False) -> np.ndarray:
     """A numeric column as float64, a date column as decimal years (NaN where unusable)."""
-    return dates(values, n) if kind == "date" else numeric(values, n)
+    return dates(values, n, dayfirst) if kind == "date" else numeric(values, n)
 
 
 def encode_columns(
@@ -43,7 +43,8 @@ def encode_columns(
     else:
         out.fill(0.0)
     for j, col, how, fill, group, source, is_date in plan.numeric:
-        v = dates(cols.get(col), n) if is_date else numeric(cols.get(col), n)  # a fresh array
+        # a fresh array
+        v = dates(cols.get(col), n, plan.dayfirst) if is_date else numeric(cols.get(col), n)
         miss = ~np.isfinite(v)
         if miss.any():  # imputed as in ``rows.encode_row``
             if how == MEDIAN:

@@ -47,13 +47,17 @@ class FeatureEncoder:
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # seen in training
     fitted: bool = False
 
+    def _read(self, values: Any, n: int, name: str) -> np.ndarray:
+        """A numeric or date feature's cells as numbers (dates as the spec's order reads them)."""
+        return vector.read_numeric(values, n, self.spec.feature(name).kind, self.spec.dayfirst)
+
     # ---- fitting -------------------------------------------------------------------
     def fit(self, df: pd.DataFrame) -> FeatureEncoder:
         """Learn medians, modes, levels and ranges from training rows."""
         spec, n = self.spec, len(df)
         cols = vector.columns_of(df, n, self.known)
         for name in spec.numeric:
-            v = vector.read_numeric(cols.get(name), n, spec.feature(name).kind)
+            v = self._read(cols.get(name), n, name)
             if spec.feature(name).missing_policy() == "zero":
                 v = np.where(np.isfinite(v), v, 0.0)
             finite = v[np.isfinite(v)]
@@ -64,7 +68,7 @@ class FeatureEncoder:
             policy = spec.feature(name).missing_policy()
             if isinstance(policy, MedianBy):
                 group = Distinct.of(cols.get(policy.median_by), n).values()
-                value = vector.read_numeric(cols.get(name), n, spec.feature(name).kind)
+                value = self._read(cols.get(name), n, name)
                 frame = pd.DataFrame({"g": group, "v": value}).dropna()
                 medians = frame.groupby("g")["v"].median()
                 self.group_medians[name] = {str(k): float(v) for k, v in medians.items()}
@@ -171,7 +175,7 @@ class FeatureEncoder:
         counts = {}
         for c, (lo, hi) in self.ranges.items():
             if c in cols:
-                v = vector.read_numeric(cols[c], n, self.spec.feature(c).kind)
+                v = self._read(cols[c], n, c)
                 if k := int(((v < lo) | (v > hi)).sum()):
                     counts[c] = k
         return counts
@@ -185,7 +189,7 @@ class FeatureEncoder:
         counts = {}
         for c in names:
             if c in numeric:
-                v = vector.read_numeric(cols.get(c), n, self.spec.feature(c).kind)
+                v = self._read(cols.get(c), n, c)
                 k = int((~np.isfinite(v)).sum())
             else:
                 k = int(Distinct.of(cols.get(c), n).missing.sum())

@@ -51,6 +51,7 @@ class Plan:
     categorical: tuple[CatStep, ...]
     n_inputs: int  # numeric + ordinal columns, the engineered features' inputs
     engineered_at: int
+    dayfirst: bool  # text dates put the day first (the spec's)
 
 
 def build_plan(enc: FeatureEncoder) -> Plan:
@@ -100,4 +101,5 @@ def build_plan(enc: FeatureEncoder) -> Plan:
         categorical=tuple(cats),
         n_inputs=n_inputs,
         engineered_at=n_inputs,
+        dayfirst=spec.dayfirst,
     )

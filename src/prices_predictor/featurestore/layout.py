@@ -115,7 +115,9 @@ def sale_timestamps(df: pd.DataFrame, spec: DataSpec) -> pd.Series:
     if sd is None:
         return pd.Series(EPOCH, index=df.index)
     if sd.column is not None:
-        return pd.to_datetime(df[sd.column], errors="coerce", utc=True)
+        return pd.to_datetime(
+            df[sd.column], errors="coerce", utc=True, format="mixed", dayfirst=spec.dayfirst
+        )
     year = pd.to_numeric(df[sd.year], errors="coerce")
     month = pd.to_numeric(df[sd.month], errors="coerce") if sd.month else 1
     parts = pd.DataFrame({"year": year, "month": month, "day": 1}, index=df.index)

@@ -76,7 +76,7 @@ def prepare(frame: pd.DataFrame, spec: DataSpec) -> pd.DataFrame:
             continue
         col = frame[f.name].reset_index(drop=True)
         if not f.categorical:
-            out[f.name] = read_numeric(col.to_numpy(), len(col), f.kind)
+            out[f.name] = read_numeric(col.to_numpy(), len(col), f.kind, spec.dayfirst)
         else:
             vals = [cat_value(v) for v in col]
             if f.missing_policy() == "none":

@@ -35,6 +35,7 @@ TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", 
 MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
+DMY_OR_MDY = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b"  # 25/12/2016 or 12/25/2016
 KEY_COUNT = 4
 
 NONE_LEVELS = re.compile(r"^(none|no[_ ].*|na|n/a)$", re.IGNORECASE)
@@ -143,9 +144,12 @@ def infer(
                     coords[axis] = col
         out.decisions.append(decision)
     _leave_out_derived(df, price, features, out.decisions)
+    dayfirst = _dates_order(df, features, out.decisions)
     if not features:
         raise DataError("no column can be a feature (see the decisions above)")
     spec: dict[str, Any] = {"name": name, "target": {"column": target}}
+    if dayfirst:
+        spec["dayfirst"] = True
     if id_col is not None:
         spec["id"] = id_col
     size = _size_column(features, strength)
@@ -202,8 +206,9 @@ def _numeric_column(
     if corr is not None and abs(corr) >= 0.98:
         return Decision(col, "left out", f"nearly the price itself (rank corr {corr:.2f})"), None
     for axis, pattern, limit in (
-        ("latitude", r"^(lat|latitude|y_?coord)$", 90),
-        ("longitude", r"^(lon|lng|long|longitude|x_?coord)$", 180),
+        # with the misspellings of a well-known Melbourne file (Lattitude, Longtitude)
+        ("latitude", r"^(lat|latt?itude|latitud|y_?coord)$", 90),
+        ("longitude", r"^(lon|lng|long|longt?itude|longitud|x_?coord)$", 180),
     ):
         if re.match(pattern, key) and nums.abs().max() <= limit:
             coord = {"name": col, "kind": "numeric", "range": {"min": -limit, "max": limit}}
@@ -281,10 +286,39 @@ def _datelike(s: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return True
     text = s.astype(str).head(500)
-    if not text.str.contains(r"\d{1,4}[-/.]\d{1,2}").mean() >= MIN_PARSED:
+    # 2016-03-12, 3/12/2016, 12.03.2016; or ISO's basic form 20141013T000000
+    if not text.str.contains(r"\d{1,4}[-/.]\d{1,2}|^\s*\d{8}T\d{2}").mean() >= MIN_PARSED:
         return False
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() >= MIN_PARSED)
+
+
+def _day_first(s: pd.Series) -> bool | None:
+    """Whether a text date column puts the day first: True when some dates only read as
+    day/month (25/12/2016) and none only as month/day (12/25/2016); None when nothing
+    tells (every day <= 12, or both orders appear)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return None
+    parts = s.dropna().astype(str).str.extract(DMY_OR_MDY).dropna().astype(int)
+    if parts.empty:
+        return None
+    first, second = bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
+    return first if first != second else None
+
+
+def _dates_order(
+    df: pd.DataFrame, features: list[dict[str, Any]], decisions: list[Decision]
+) -> bool:
+    """Day-first text dates, when a date column says so and none says the opposite (a spec
+    reads all its dates one way)."""
+    orders = {f["name"]: _day_first(df[f["name"]]) for f in features if f["kind"] == "date"}
+    told = {o for o in orders.values() if o is not None}
+    if told != {True}:
+        return False
+    for d in decisions:
+        if orders.get(d.column):
+            d.why += " (day first: 25/12/2016)"
+    return True
 
 
 def _leave_out_derived(

@@ -271,6 +271,11 @@ class DataSpec(_Strict):
     target: Target = Field(default_factory=lambda: Target())
     id: str | None = Field(None, description="A column naming each house (entity key).")
     sale_date: SaleDate | None = None
+    dayfirst: bool = Field(
+        False,
+        description="Text dates in the data put the day before the month (3/12/2016 is "
+        "3 December 2016, as most of the world writes it); ISO dates read the same either way.",
+    )
     location: Location | None = None
     size: str | None = Field(
         None, description="The house-size column of the baseline (median price per size)."
@@ -402,7 +407,9 @@ class DataSpec(_Strict):
 
     def digest(self) -> str:
         """A short content hash (stored with every logged prediction)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        # unset, a field added after models were stored leaves their hash as it was
+        data = self.model_dump(mode="json", exclude=set() if self.dayfirst else {"dayfirst"})
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -110,7 +110,7 @@ def _column(
     if f.kind == "numeric":
         return _numbers(values, plan.bounds(f, today))
     if f.kind == "date":
-        return _dates(values)
+        return _dates(values, plan.spec.dayfirst)
     return _text(values)
 
 
@@ -220,8 +220,8 @@ def _location(spec: DataSpec, column: str, values: Any) -> tuple[Any, dict[str, 
     return _text(values)
 
 
-def _dates(values: Any) -> tuple[np.ndarray, dict[str, str] | None]:
-    years = dates(values, len(values))
+def _dates(values: Any, dayfirst: bool) -> tuple[np.ndarray, dict[str, str] | None]:
+    years = dates(values, len(values), dayfirst)
     obj = np.asarray(values, dtype=object)
     missing = pd.isna(obj) | (obj == "")
     bad = np.isnan(years) & ~missing
