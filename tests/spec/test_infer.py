@@ -132,6 +132,9 @@ def test_no_price_column_is_a_clear_error() -> None:
         infer(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
     with pytest.raises(DataError, match="which column is the sale price: price, sale_price"):
         infer(pd.DataFrame({"price": [1, 2], "sale_price": [3, 4], "x": [1, 2]}))
+    # --target spelt other than the header (a trailing space, other case)
+    with pytest.raises(DataError, match="; did you mean 'Sale_Price '"):
+        infer(pd.DataFrame({"Sale_Price ": [1, 2], "x": [1, 2]}), "sale price")
 
 
 def test_cli_prints_the_yaml_and_the_decisions(tmp_path: Path) -> None:
