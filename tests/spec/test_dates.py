@@ -45,6 +45,16 @@ def test_the_date_order_is_read_from_the_data(fmt: str, dayfirst: bool) -> None:
     np.testing.assert_allclose(years, truth, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("fmt", ["%d %B %Y", "%B %d, %Y", "%b-%Y", "%Y-%m"])
+def test_month_names_and_months_alone_are_dates(fmt: str) -> None:
+    df = _sales(fmt)
+    spec = from_dict(infer(df, "price").spec)
+    assert spec.sale_date is not None and spec.sale_date.column == "sold"
+    years = dates(df["sold"].to_numpy(), len(df), spec.dayfirst)
+    # a month without its day is read as its first day
+    np.testing.assert_allclose(years, dates(WHEN.to_numpy(), len(df)), rtol=0, atol=31 / 365)
+
+
 def test_dates_that_cannot_tell_their_order_are_month_first() -> None:
     df = _sales("%d/%m/%Y")
     early = df[WHEN.day <= 12].reset_index(drop=True)  # 3/12: March or 3 December?

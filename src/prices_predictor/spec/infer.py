@@ -35,6 +35,7 @@ TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", 
 MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
+MONTH_NAME = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 DMY_OR_MDY = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b"  # 25/12/2016 or 12/25/2016
 KEY_COUNT = 4
 
@@ -293,8 +294,10 @@ def _datelike(s: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return True
     text = s.astype(str).head(500)
-    # 2016-03-12, 3/12/2016, 12.03.2016; or ISO's basic form 20141013T000000
-    if not text.str.contains(r"\d{1,4}[-/.]\d{1,2}|^\s*\d{8}T\d{2}").mean() >= MIN_PARSED:
+    # 2016-03-12, 3/12/2016, 12.03.2016; ISO's basic form 20141013T000000; Mar-2016 or
+    # 3 December 2016 (a month's name beside a year)
+    shapes = rf"\d{{1,4}}[-/.]\d{{1,2}}|^\s*\d{{8}}T\d{{2}}|{MONTH_NAME}[a-z]*\.?[-/ ,]+\d{{2,4}}"
+    if not text.str.contains(shapes, case=False).mean() >= MIN_PARSED:
         return False
     parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() >= MIN_PARSED)
