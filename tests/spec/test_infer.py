@@ -40,12 +40,14 @@ def test_a_city_file_with_coordinates_gets_the_location_effect_from_them() -> No
     assert s.location is not None and s.location.kind == "coordinates"
     assert (s.location.latitude, s.location.longitude) == ("latitude", "longitude")
     assert roles["zip"] == "nominal" and roles["city"] == "nominal" and s.size == "sqft"
-    # as a well-known Melbourne file spells them
+    # as a well-known Melbourne file names them
     renamed = datasets.load("sacramento").rename(
-        columns={"latitude": "Lattitude", "longitude": "Longtitude"}
+        columns={"latitude": "Lattitude", "longitude": "Longtitude", "sqft": "BuildingArea"}
     )
-    loc = from_dict(infer(renamed, "price").spec).location
+    melbourne = from_dict(infer(renamed, "price").spec)
+    loc = melbourne.location
     assert loc is not None and (loc.latitude, loc.longitude) == ("Lattitude", "Longtitude")
+    assert melbourne.size == "BuildingArea" and melbourne.monotone()["BuildingArea"] == 1
 
 
 def test_ames_as_another_package_publishes_it() -> None:
@@ -67,6 +69,8 @@ def test_ids_row_numbers_constants_and_price_columns_are_left_out(ames: pd.DataF
         Constant=1,
         Notes=[f"free text {i}" for i in range(500)],
     )
+    # the index of a frame sampled and saved by pandas: no header, numbers out of order
+    df.insert(0, "Unnamed: 0", np.random.default_rng(0).permutation(5000)[:500])
     found = infer(df)
     roles = {d.column: d.role for d in found.decisions}
     why = {d.column: d.why for d in found.decisions}
@@ -74,6 +78,7 @@ def test_ids_row_numbers_constants_and_price_columns_are_left_out(ames: pd.DataF
     assert roles["PID"] == "id" and found.spec["id"] == "PID"
     assert roles["List_Price"] == "left out" and "leak" in why["List_Price"]
     assert roles["Constant"] == "left out" and roles["Notes"] == "left out"
+    assert roles["Unnamed: 0"] == "left out" and "no header" in why["Unnamed: 0"]
     assert roles["MS SubClass"] == "nominal"  # integer codes named like a class
 
 

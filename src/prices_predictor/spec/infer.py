@@ -64,8 +64,8 @@ SCALES: tuple[tuple[str, ...], ...] = (
 )
 SIZE_PATTERNS = (
     r"liv.*area|living|gr.?liv|floor.?area|sq.?f(ee)?t|square.?f(ee)?t|^size$|^area$|^square$",
-    r"total.*(sf|sqft|area)|(sf|sqft|area).*total|built.?up|^m2$",
-    r"lot.?size|lot.?area|^lot$|land.?area",
+    r"total.*(sf|sqft|area)|(sf|sqft|area).*total|built.?up|building.?area|^m2$",
+    r"lot.?size|lot.?area|^lot$|land.?area|land.?size",
 )
 
 
@@ -179,6 +179,8 @@ def infer(
 
 
 def _column(s: pd.Series, col: str, y: pd.Series, n: int) -> tuple[Decision, dict[str, Any] | None]:
+    if re.fullmatch(r"Unnamed: \d+", col):  # pandas' name for a column without a header
+        return Decision(col, "left out", "no header (a row index a program wrote)"), None
     present = s.dropna()
     if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object:
         present = present[present.astype(str).str.strip() != ""]
