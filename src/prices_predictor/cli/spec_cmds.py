@@ -11,7 +11,6 @@ from prices_predictor.cli.output import console, err_console, rows_table
 from prices_predictor.cli.progress import shown
 from prices_predictor.cli.runtime import command_model, settings, user_errors
 from prices_predictor.core import progress
-from prices_predictor.core.errors import DataError
 
 app = typer.Typer(help="Data specs: what a sales file's columns mean.", no_args_is_help=True)
 
@@ -75,44 +74,29 @@ def infer(
     """Propose a spec for a sales file: YAML, and a table of decisions on stderr. Decisions
     that read prices read the protocol training part's only, as `train` does."""
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
-    from prices_predictor.data.ingest import priced, source_for
-    from prices_predictor.data.split import training_rows
+    from prices_predictor.data.ingest import source_for
+    from prices_predictor.data.sales import sales
 
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
-    from prices_predictor.spec.infer import find_target
-    from prices_predictor.spec.infer import infer as infer_spec
-    from prices_predictor.spec.io import dump_yaml, from_dict
+    from prices_predictor.spec.choose import INFER
+    from prices_predictor.spec.io import dump_yaml
 
     with user_errors(), shown("spec infer", quiet):
         src = source_for(data)
         with progress.stage(f"read {src.name}"):
             raw = src.read()
-        try:
-            column = find_target(raw, target)
-        except DataError as exc:
-            raise DataError(f"{src.name}: {exc}") from None
-        raw, unpriced = priced(raw, column, src.name)
-        try:
-            with progress.stage(f"infer from {len(raw):,} rows x {len(raw.columns)} columns"):
-                s = settings()
-                known = training_rows(len(raw), s.test_size, s.seed)
-                name = Path(src.name).stem or "inferred"
-                found = infer_spec(raw, column, name=name, known=known)
-        except DataError as exc:
-            raise DataError(f"{src.name}: {exc}") from None
-        spec = from_dict(found.spec, "inferred spec")
-    if unpriced:
-        err_console.print(
-            f"{src.name}: {unpriced:,} rows without a price in '{column}' left out, as "
-            "training leaves them out",
-            highlight=False,
-            soft_wrap=True,
-        )
+        with progress.stage(f"infer from {len(raw):,} rows x {len(raw.columns)} columns"):
+            s = settings()
+            found = sales(raw, INFER, target, src.name, s.test_size, s.seed)
+        name = Path(src.name).stem or found.chosen.spec.name
+        spec = found.chosen.spec.model_copy(update={"name": name})
+    if found.unpriced:
+        err_console.print(found.note(src.name), highlight=False, soft_wrap=True)
     err_console.print(
         rows_table(
             f"spec for {src.name}",
             ["column", "decision", "why"],
-            [[d.column, d.role, d.why] for d in found.decisions],
+            [[d.column, d.role, d.why] for d in found.chosen.decisions],
         )
     )
     text = dump_yaml(spec)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from prices_predictor.core.errors import DataError
-from prices_predictor.spec.infer import did_you_mean
+from prices_predictor.spec.names import did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +397,7 @@ def priced(df: pd.DataFrame, target: str, source: str) -> tuple[pd.DataFrame, in
     marker) and nothing can be learnt from them. A price that is written but is not a
     positive number stays, for validation to name."""
     if target not in df.columns:
-        hint = did_you_mean(target, df)
+        hint = did_you_mean(target, df.columns)
         raise DataError(f"{source}: no '{target}' column (the sale price in dollars){hint}")
     missing = df[target].isna().to_numpy()
     unpriced = int(missing.sum())

@@ -16,9 +16,10 @@ import pandas as pd
 
 from prices_predictor.core.errors import DataError
 from prices_predictor.core.settings import Settings
-from prices_predictor.spec.infer import Decision, did_you_mean, find_target, infer
+from prices_predictor.spec.infer import Decision, find_target, infer
 from prices_predictor.spec.io import SpecFileError, from_dict, load_spec, preset
 from prices_predictor.spec.model import DataSpec
+from prices_predictor.spec.names import did_you_mean
 
 INFER = "infer"
 ROW_NUMBER = "Order"  # Ames' row number: an Ames column that is no feature
@@ -53,7 +54,7 @@ def choose(
     want = target or ames.target.column
     cols = {str(c) for c in df.columns}
     if spec_arg != INFER and want not in cols and cols <= {*ames.inputs(), ROW_NUMBER}:
-        hint = did_you_mean(want, df)
+        hint = did_you_mean(want, df.columns)
         raise DataError(f"{source}: no '{want}' column (the sale price in dollars){hint}")
     try:
         found = infer(df, target, known=known)

@@ -29,7 +29,7 @@ from prices_predictor.core.cells import cat_value
 from prices_predictor.core.errors import DataError
 from prices_predictor.spec.io import from_dict
 from prices_predictor.spec.leaks import derived_from_price, ratio_named
-from prices_predictor.spec.names import api_name
+from prices_predictor.spec.names import api_name, did_you_mean
 
 TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
 MAX_MISSING = 0.95
@@ -92,7 +92,8 @@ class Inference:
 def find_target(df: pd.DataFrame, target: str | None) -> str:
     if target is not None:
         if target not in df.columns:
-            raise DataError(f"no '{target}' column (the sale price){did_you_mean(target, df)}")
+            hint = did_you_mean(target, df.columns)
+            raise DataError(f"no '{target}' column (the sale price){hint}")
         return target
     named = [c for c in df.columns if _key(c) in TARGET_NAMES]
     if len(named) == 1:
@@ -104,13 +105,6 @@ def find_target(df: pd.DataFrame, target: str | None) -> str:
         raise DataError("no column is named like a sale price: name it with --target")
     found = ", ".join(map(str, named or pricey))
     raise DataError(f"which column is the sale price: {found}? Name it with --target")
-
-
-def did_you_mean(name: str, df: pd.DataFrame) -> str:
-    """'; did you mean ...' naming the columns spelt like ``name`` but for case, spaces and
-    separators (``Price `` for ``price``), else nothing."""
-    near = [str(c) for c in df.columns if _key(c) == _key(name)]
-    return f"; did you mean {', '.join(repr(c) for c in near)}?" if near else ""
 
 
 def infer(

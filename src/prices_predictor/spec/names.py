@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterable
 
 # Ames' ordinal prefixes, kept as the API has always named them (first_flr_sf)
 _WORDS = (("1st", "first"), ("2nd", "second"), ("3rd", "third"), ("3Ssn", "three_ssn"))
@@ -31,6 +32,13 @@ def api_name(column: str) -> str:
     if keyword.iskeyword(out):
         out += "_"
     return out
+
+
+def did_you_mean(name: str, columns: Iterable[object]) -> str:
+    """'; did you mean ...' naming the columns spelt like ``name`` but for case, spaces and
+    separators (``Price `` for ``price``), else nothing."""
+    near = [str(c) for c in columns if api_name(str(c)) == api_name(name)]
+    return f"; did you mean {', '.join(repr(c) for c in near)}?" if near else ""
 
 
 def is_api_name(name: str) -> bool:
