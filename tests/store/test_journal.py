@@ -110,6 +110,9 @@ def test_a_full_journal_refuses_new_records_until_shipped(tmp_path: Path) -> Non
     assert log.stats().journal_bytes <= 64 << 10
     db_dir.mkdir()
     assert log.flush(30)
+    # a second pass recounts the directory: the shipped segment must stay uncounted
+    assert log.flush(30)
+    assert log.stats().journal_bytes == 0
     log.add(rows)  # room again
     assert log.flush(30)
     assert _count(f"sqlite:///{db_dir}/p.db") == accepted + 20

@@ -177,7 +177,8 @@ class Journal:
     def _close_segment(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # releases the flock: the segment is sealed
-        self._fd, self._active = None, None
+        # a sealed segment is counted from the directory, not as this process's open one
+        self._fd, self._active, self._active_size = None, None, 0
 
     def close(self) -> None:
         with self._lock:
