@@ -9,12 +9,15 @@ import pandas as pd
 
 # name -> (R package, item, price column): a county's sales in camelCase with yes/no amenities,
 # a city's sales with coordinates, a town's sales with six yes/no amenities, Ames as the
-# tidymodels book publishes it (Snake_Case names, quality words, coordinates, no PID)
+# tidymodels book publishes it (Snake_Case names, quality words, coordinates, no PID), and
+# Boston's census tracts
 OTHER = {
     "saratoga": ("mosaicData", "SaratogaHouses", "price"),
     "sacramento": ("modeldata", "Sacramento", "price"),
     "windsor": ("Ecdat", "Housing", "price"),
     "modeldata_ames": ("modeldata", "ames", "Sale_Price"),
+    # Boston's tracts: the median value (in $1000s) from 13 columns, far from linear in them
+    "boston": ("MASS", "Boston", "medv"),
 }
 
 

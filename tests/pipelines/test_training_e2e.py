@@ -85,6 +85,9 @@ print(json.dumps({{"version": mv.version, "tags": dict(mv.tags), "metrics": run.
     assert "git_commit" in tags
     assert sorted(info["plots"]) == ["plots/pred_vs_actual.png", "plots/residuals.png"]
     assert info["params"]["model"] == "blend"
+    # re-chosen weights gain nothing on Ames' own CV: the tuned defaults stay
+    weights = {"linear": 0.4, "xgboost": 0.35, "lightgbm": 0.25}
+    assert json.loads(info["params"]["weights"]) == weights
     assert info["params"]["location"] == "PID // 1000, prior 10"
     assert m["location_blocks"] > 500 and m["location_sales"] == m["train_rows"]
 

@@ -21,7 +21,7 @@ class LightGBMStrategy(ModelStrategy):
             min_child_samples=params.get("min_child_samples", 10),
             subsample=params.get("subsample", 0.8),
             subsample_freq=1,
-            colsample_bytree=params.get("colsample_bytree", 0.3),
+            colsample_bytree=ctx.column_share(params.get("colsample_bytree", 0.3)),
             reg_lambda=params.get("reg_lambda", 1.0),
             monotone_constraints=ctx.monotone_vector(),
             random_state=ctx.seed,

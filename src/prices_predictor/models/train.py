@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -18,9 +19,11 @@ from prices_predictor.features.location import LocationEffect, LocationSpec, blo
 from prices_predictor.models.base import FeatureContext
 from prices_predictor.models.price_model import LocationModel, PriceModel
 from prices_predictor.models.strategies import get_strategy, params_for
+from prices_predictor.models.weights import REWEIGHT_MIN_GAIN, choose_weights, rmse
 from prices_predictor.spec.model import DataSpec
 
 Location = LocationSpec | CoordinateSpec
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,6 +101,7 @@ class CVScore(NamedTuple):
     std: float
     oof: np.ndarray  # out-of-fold predictions, each row's location effect learned without it
     effect: LocationModel | None
+    params: dict[str, dict[str, Any]]  # what the final fit uses (a blend's weights as chosen)
 
 
 def cv_score(
@@ -112,12 +116,51 @@ def cv_score(
 ) -> CVScore:
     """The CV a registered model reports (see ``CVScore``)."""
     y = log_target(train, spec.target.column, spec.target.transform)
-    oof = cross_validate(train, name, all_params, spec, folds, seed, n_jobs)
+    if name == "blend":
+        oof, all_params = blend_oof(train, all_params, spec, folds, seed, n_jobs)
+    else:
+        oof = cross_validate(train, name, all_params, spec, folds, seed, n_jobs)
     effect = fit_location(train, y - oof, location) if location is not None else None
     if effect is not None:
         oof = oof + effect.leave_one_out(train, y - oof)
     cv_mean, cv_std = fold_rmse(y, oof, folds, seed)
-    return CVScore(cv_mean, cv_std, oof, effect)
+    return CVScore(cv_mean, cv_std, oof, effect, all_params)
+
+
+def blend_oof(
+    train: pd.DataFrame,
+    all_params: dict[str, dict[str, Any]],
+    spec: DataSpec,
+    folds: int,
+    seed: int,
+    n_jobs: int,
+) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
+    """The blend's out-of-fold predictions and its parameters, its weights re-chosen for
+    this data when that is clearly better (``weights.choose``)."""
+    y = log_target(train, spec.target.column, spec.target.transform)
+    weights: dict[str, float] = all_params["blend"]["weights"]
+    names = list(weights)
+    member_oof = np.column_stack(
+        [cross_validate(train, m, all_params, spec, folds, seed, n_jobs) for m in names]
+    )
+    fixed = np.array([weights[m] for m in names], dtype=np.float64)
+    fixed_oof = member_oof @ (fixed / fixed.sum())  # what the Blend itself predicts
+    if not all_params["blend"].get("choose_weights", False):
+        return fixed_oof, all_params
+    choice = choose_weights(member_oof, y, folds, seed)
+    gain = 1.0 - rmse(y, choice.oof) / rmse(y, fixed_oof)
+    if gain < REWEIGHT_MIN_GAIN:
+        return fixed_oof, all_params
+    # a member weighted 0 is left out: nothing to fit, serve or explain
+    chosen = {m: float(w) for m, w in zip(names, choice.weights, strict=True) if w > 0}
+    log.info(
+        "blend weights chosen by CV: %s (out-of-fold RMSE %.4f -> %.4f)",
+        ", ".join(f"{m} {w:.2f}" for m, w in chosen.items()),
+        rmse(y, fixed_oof),
+        rmse(y, choice.oof),
+    )
+    params = {**all_params, "blend": {**all_params["blend"], "weights": chosen}}
+    return choice.oof, params
 
 
 def fit_price_model(
@@ -144,7 +187,7 @@ def fit_price_model(
     y = log_target(train, spec.target.column, spec.target.transform)
     if cv is None:
         cv = cv_score(train, name, all_params, spec, folds, seed, n_jobs, location)
-    cv_mean, cv_std, oof, effect = cv
+    cv_mean, cv_std, oof, effect, all_params = cv
     encoder = FeatureEncoder(spec).fit(train)
     reg = build_regressor(name, all_params, encoder, seed, n_jobs)
     reg.fit(encoder.transform(train), y)

@@ -20,7 +20,7 @@ class XGBoostStrategy(ModelStrategy):
             max_depth=params.get("max_depth", 4),
             min_child_weight=params.get("min_child_weight", 2.0),
             subsample=params.get("subsample", 0.7),
-            colsample_bytree=params.get("colsample_bytree", 0.5),
+            colsample_bytree=ctx.column_share(params.get("colsample_bytree", 0.5)),
             reg_lambda=params.get("reg_lambda", 1.0),
             reg_alpha=params.get("reg_alpha", 0.0),
             monotone_constraints=tuple(ctx.monotone_vector()),
