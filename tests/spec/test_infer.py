@@ -133,8 +133,13 @@ def test_a_column_of_datetimes_is_a_date(ames: pd.DataFrame) -> None:
 
 
 def test_no_price_column_is_a_clear_error() -> None:
-    with pytest.raises(DataError, match="no column is named like a sale price"):
-        infer(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
+    with pytest.raises(DataError, match=r"no column is named like a sale price.*: a, b\)$"):
+        infer(pd.DataFrame({"a": [1, 2], "b": [3, 4], "note": ["x", "y"]}))
+    wide = pd.DataFrame({f"c{i}": [1.0, 2.0] for i in range(12)})
+    with pytest.raises(DataError, match=r"c0, c1, c2, c3, c4, c5, c6, c7, \.\.\. 4 more\)$"):
+        infer(wide)
+    with pytest.raises(DataError, match=r"\(the file has no numeric column\)"):
+        infer(pd.DataFrame({"note": ["x", "y"]}))
     with pytest.raises(DataError, match="which column is the sale price: price, sale_price"):
         infer(pd.DataFrame({"price": [1, 2], "sale_price": [3, 4], "x": [1, 2]}))
     # --target spelt other than the header (a trailing space, other case)

@@ -102,9 +102,20 @@ def find_target(df: pd.DataFrame, target: str | None) -> str:
     if len(pricey) == 1:
         return str(pricey[0])
     if not named and not pricey:
-        raise DataError("no column is named like a sale price: name it with --target")
+        raise DataError(
+            "no column is named like a sale price: name it with --target" + _numeric_columns(df)
+        )
     found = ", ".join(map(str, named or pricey))
     raise DataError(f"which column is the sale price: {found}? Name it with --target")
+
+
+def _numeric_columns(df: pd.DataFrame, shown: int = 8) -> str:
+    """The columns that could hold a price, for the user to pick from."""
+    cols = [str(c) for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    if not cols:
+        return " (the file has no numeric column)"
+    more = f", ... {len(cols) - shown} more" if len(cols) > shown else ""
+    return f" (numeric columns: {', '.join(cols[:shown])}{more})"
 
 
 def infer(
