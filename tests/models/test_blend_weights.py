@@ -9,13 +9,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from prices_predictor.models.base import MIN_TREE_COLUMNS, FeatureContext
-from prices_predictor.models.strategies import get_strategy
+from prices_predictor.models.strategies import default_params, get_strategy
+from prices_predictor.models.train import fit_price_model
 from prices_predictor.models.weights import choose_weights, rmse, simplex_grid
 from tests import datasets
-from tests.conftest import base_env, run_cli
+from tests.conftest import AMES, base_env, run_cli
+from tests.tolerances import float32_trees, n_trees
 
 DEFAULT_WEIGHTS = {"linear": 0.4, "xgboost": 0.35, "lightgbm": 0.25}
 
@@ -52,6 +55,22 @@ def test_a_tree_sees_at_least_five_columns() -> None:
     xgb = get_strategy("xgboost").build({"colsample_bytree": 0.3}, few)
     assert lgbm.get_params()["colsample_bytree"] * 13 >= MIN_TREE_COLUMNS
     assert xgb.get_params()["colsample_bytree"] * 13 >= MIN_TREE_COLUMNS
+
+
+def test_a_blend_without_the_ridge_is_served_by_the_kernel(small_ames: pd.DataFrame) -> None:
+    # re-chosen weights may leave a member out (weight 0): the blend is then trees only
+    params = default_params()
+    params["blend"] = {"choose_weights": False, "weights": {"xgboost": 0.5, "lightgbm": 0.5}}
+    for m in ("xgboost", "lightgbm"):
+        params[m].update(n_estimators=60, learning_rate=0.2)
+    rows = small_ames.head(300)
+    model = fit_price_model(rows, "blend", params, AMES, folds=2, n_jobs=1).model
+    assert [name for name, _, _ in model.regressor.members] == ["xgboost", "lightgbm"]
+    library = model.regressor.predict(model.encoder.transform(rows))
+    served = model.predict_log(rows)
+    assert type(model._scorer()).__name__ == "Kernel"  # not the libraries' predict
+    tol = float32_trees(n_trees(model.regressor), library)
+    np.testing.assert_allclose(served, library, rtol=0, atol=tol)
 
 
 def _runs(env: dict[str, str]) -> list[dict[str, object]]:
