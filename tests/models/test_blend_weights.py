@@ -93,7 +93,7 @@ print(json.dumps(out))
     return list(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-@pytest.mark.slow
+@pytest.mark.long  # two trainings through the CLI (about a minute): in make test-slow
 def test_a_file_far_from_linear_gets_its_own_weights(tmp_path: Path) -> None:
     data = datasets.to_csv("boston", tmp_path)
     fixed = tmp_path / "fixed.json"
