@@ -117,7 +117,7 @@ def cv_score(
     """The CV a registered model reports (see ``CVScore``)."""
     y = log_target(train, spec.target.column, spec.target.transform)
     if name == "blend":
-        oof, all_params = blend_oof(train, all_params, spec, folds, seed, n_jobs)
+        oof, all_params = blend_oof(train, y, all_params, spec, folds, seed, n_jobs)
     else:
         oof = cross_validate(train, name, all_params, spec, folds, seed, n_jobs)
     effect = fit_location(train, y - oof, location) if location is not None else None
@@ -129,6 +129,7 @@ def cv_score(
 
 def blend_oof(
     train: pd.DataFrame,
+    y: np.ndarray,
     all_params: dict[str, dict[str, Any]],
     spec: DataSpec,
     folds: int,
@@ -136,8 +137,7 @@ def blend_oof(
     n_jobs: int,
 ) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
     """The blend's out-of-fold predictions and its parameters, its weights re-chosen for
-    this data when that is clearly better (``weights.choose``)."""
-    y = log_target(train, spec.target.column, spec.target.transform)
+    this data when that is clearly better (``choose_weights``; ``y``: the model's target)."""
     weights: dict[str, float] = all_params["blend"]["weights"]
     names = list(weights)
     member_oof = np.column_stack(
@@ -148,16 +148,16 @@ def blend_oof(
     if not all_params["blend"].get("choose_weights", False):
         return fixed_oof, all_params
     choice = choose_weights(member_oof, y, folds, seed)
-    gain = 1.0 - rmse(y, choice.oof) / rmse(y, fixed_oof)
-    if gain < REWEIGHT_MIN_GAIN:
+    before, after = rmse(y, fixed_oof), rmse(y, choice.oof)
+    if after > (1.0 - REWEIGHT_MIN_GAIN) * before:
         return fixed_oof, all_params
     # a member weighted 0 is left out: nothing to fit, serve or explain
     chosen = {m: float(w) for m, w in zip(names, choice.weights, strict=True) if w > 0}
     log.info(
         "blend weights chosen by CV: %s (out-of-fold RMSE %.4f -> %.4f)",
         ", ".join(f"{m} {w:.2f}" for m, w in chosen.items()),
-        rmse(y, fixed_oof),
-        rmse(y, choice.oof),
+        before,
+        after,
     )
     params = {**all_params, "blend": {**all_params["blend"], "weights": chosen}}
     return choice.oof, params
