@@ -36,7 +36,7 @@ def float32_trees(n_trees: int, magnitude: float | np.ndarray) -> float:
 
 
 def n_trees(regressor: object) -> int:
-    """Trees in a fitted XGBoost/LightGBM/forest model or in every member of a blend."""
+    """Trees in a fitted XGBoost/LightGBM/CatBoost/forest model or in every member of a blend."""
     members = getattr(regressor, "members", None)
     if members is not None:
         return sum(n_trees(est) for _, est, _ in members)
@@ -44,6 +44,8 @@ def n_trees(regressor: object) -> int:
         return int(regressor.get_booster().num_boosted_rounds())
     if hasattr(regressor, "booster_"):
         return int(regressor.booster_.num_trees())
+    if hasattr(regressor, "tree_count_"):
+        return int(regressor.tree_count_)
     return len(getattr(regressor, "estimators_", []))
 
 

@@ -33,7 +33,7 @@ class Blend(BaseEstimator, RegressorMixin):  # type: ignore[misc]
 
 class BlendStrategy(ModelStrategy):
     name = "blend"
-    description = "weighted average of linear, XGBoost and LightGBM"
+    description = "weighted average of linear, XGBoost and LightGBM (CatBoost when chosen)"
 
     def __init__(self, registry: dict[str, ModelStrategy]) -> None:
         self._registry = registry

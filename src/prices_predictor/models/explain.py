@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from prices_predictor.models.blend import Blend
+from prices_predictor.models.catboost import CATBOOST_KINDS
 from prices_predictor.models.linear import is_linear, linear_steps
 
 
@@ -78,7 +79,7 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if kind == "LGBMRegressor":
         out = reg.booster_.predict(X, pred_contrib=True, num_threads=1)
         return out[:, -1], out[:, :-1]
-    if kind == "CatBoostRegressor":
+    if kind in CATBOOST_KINDS:
         # lazy: a training library: served models score without it
         from catboost import Pool
 

@@ -30,6 +30,7 @@ for _s in (
     CatBoostStrategy(),
 ):
     STRATEGIES[_s.name] = _s
+BASE_STRATEGIES = tuple(STRATEGIES)  # what a blend can be made of
 STRATEGIES["blend"] = BlendStrategy(STRATEGIES)
 
 
@@ -56,6 +57,12 @@ def default_params(
             raise UserError(f"{override_file}: cannot read parameters: {exc}") from exc
         for name, p in extra.items():
             params.setdefault(name, {}).update(p)
+        bad = [m for m in params["blend"].get("candidates", []) if m not in BASE_STRATEGIES]
+        if bad:
+            raise UserError(
+                f"{override_file}: blend candidate '{bad[0]}' is not one of: "
+                + ", ".join(BASE_STRATEGIES)
+            )
         if "interactions" in params.get("linear", {}):
             wanted = params["linear"]["interactions"]
             try:

@@ -137,15 +137,19 @@ def blend_oof(
     n_jobs: int,
 ) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
     """The blend's out-of-fold predictions and its parameters, its weights re-chosen for
-    this data when that is clearly better (``choose_weights``; ``y``: the model's target)."""
+    this data when that is clearly better (``choose_weights``, among the default members
+    and the ``candidates``; ``y``: the model's target)."""
     weights: dict[str, float] = all_params["blend"]["weights"]
-    names = list(weights)
+    choose = bool(all_params["blend"].get("choose_weights", False))
+    # candidates: members weighted 0 by default, that only a choice of weights can bring in
+    extra = [m for m in all_params["blend"].get("candidates", []) if m not in weights]
+    names = [*weights, *(extra if choose else [])]
     member_oof = np.column_stack(
         [cross_validate(train, m, all_params, spec, folds, seed, n_jobs) for m in names]
     )
-    fixed = np.array([weights[m] for m in names], dtype=np.float64)
+    fixed = np.array([weights.get(m, 0.0) for m in names], dtype=np.float64)
     fixed_oof = member_oof @ (fixed / fixed.sum())  # what the Blend itself predicts
-    if not all_params["blend"].get("choose_weights", False):
+    if not choose:
         return fixed_oof, all_params
     choice = choose_weights(member_oof, y, folds, seed)
     before, after = rmse(y, fixed_oof), rmse(y, choice.oof)

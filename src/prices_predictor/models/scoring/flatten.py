@@ -1,5 +1,5 @@
 """Flatten a fitted regressor into ``Tables``: the Ridge becomes folded coefficients, a few
-product terms and its inputs' training range; the trees of XGBoost, LightGBM and
+product terms and its inputs' training range; the trees of XGBoost, LightGBM, CatBoost and
 scikit-learn forests become node tables with the blend weights folded into the leaves.
 
 Split semantics follow each library ("go right when v > t", where v is the feature as
@@ -12,12 +12,15 @@ come into play.
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
 from prices_predictor.models.blend import Blend
+from prices_predictor.models.catboost import CATBOOST_KINDS
 from prices_predictor.models.linear import linear_parts
 from prices_predictor.models.scoring.tables import Tables, Unsupported
 
@@ -59,6 +62,8 @@ def _add(t: Tables, est: Any, w: float) -> None:
         _add_xgboost(t, est.get_booster(), w)
     elif kind == "LGBMRegressor":
         _add_lightgbm(t, est.booster_, w)
+    elif kind in CATBOOST_KINDS:
+        _add_catboost(t, est, w)
     elif isinstance(est, RandomForestRegressor):
         for tree in est.estimators_:
             _add_sklearn_tree(t, tree.tree_, w / len(est.estimators_))
@@ -127,6 +132,56 @@ def _add_lightgbm_tree(t: Tables, root: dict[str, Any], w: float) -> None:
         left[i] = index[id(node["left_child"])]
         right[i] = index[id(node["right_child"])]
     t.add_tree(feature, threshold, left, right, leaves, as32=False)
+
+
+def _add_catboost(t: Tables, est: Any, w: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.json"
+        est.save_model(str(path), format="json")
+        model = json.loads(path.read_text())
+    flat = [f["flat_feature_index"] for f in model["features_info"].get("float_features", [])]
+    scale, bias = model["scale_and_bias"]
+    t.intercept += w * float(np.ravel(bias)[0])
+    for tree in model["oblivious_trees"]:
+        splits = tree.get("splits") or []  # null in a tree of depth 0
+        if any(s["split_type"] != "FloatFeature" for s in splits):
+            raise Unsupported("catboost split on a categorical or combined feature")
+        leaf_values = w * scale * np.asarray(tree["leaf_values"], dtype=np.float64)
+        if len(leaf_values) != 1 << len(splits):
+            raise Unsupported("catboost model with more than one output")
+        if not splits:
+            t.intercept += float(leaf_values[0])
+            continue
+        _add_oblivious_tree(
+            t,
+            np.array([flat[s["float_feature_index"]] for s in splits]),
+            np.array([s["border"] for s in splits], dtype=np.float64),
+            leaf_values,
+        )
+
+
+def _add_oblivious_tree(
+    t: Tables, feature: np.ndarray, border: np.ndarray, leaf_values: np.ndarray
+) -> None:
+    """An oblivious tree (level k tests split k everywhere) as a full binary tree in heap
+    order. CatBoost indexes its leaves by the split outcomes with split k as bit k ("go
+    right when float32(x) > border")."""
+    depth = len(feature)
+    inner = (1 << depth) - 1
+    level = np.floor(np.log2(np.arange(inner) + 1)).astype(np.int64)
+    nodes = np.arange(inner)
+    leaves: dict[int, float] = {}
+    for path in range(1 << depth):  # path bits: level 0 is the most significant
+        index = sum(((path >> (depth - 1 - k)) & 1) << k for k in range(depth))
+        leaves[inner + path] = float(leaf_values[index])
+    t.add_tree(
+        np.concatenate([feature[level], np.zeros(len(leaves), dtype=np.int64)]),
+        np.concatenate([border[level], np.zeros(len(leaves))]),
+        np.concatenate([2 * nodes + 1, np.full(len(leaves), -1)]),
+        np.concatenate([2 * nodes + 2, np.full(len(leaves), -1)]),
+        leaves,
+        as32=True,
+    )
 
 
 def _add_sklearn_tree(t: Tables, tree: Any, w: float) -> None:
