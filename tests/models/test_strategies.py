@@ -112,10 +112,10 @@ def test_kernel_rejects_a_wrong_width(tiny: pd.DataFrame) -> None:
 
 
 def test_unsupported_estimators_use_their_library(tiny: pd.DataFrame) -> None:
+    from sklearn.ensemble import ExtraTreesRegressor
+
     from prices_predictor.models.scoring.kernel import Kernel
     from prices_predictor.models.scoring.library import compile_regressor
-
-    from sklearn.ensemble import ExtraTreesRegressor
 
     model = fit_price_model(tiny, "linear", default_params(), AMES, folds=2, n_jobs=1).model
     X = model.encoder.transform(tiny)
