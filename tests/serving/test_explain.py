@@ -19,12 +19,19 @@ from tests.conftest import AMES, FAST_PARAMS, base_env, run_cli
 from tests.tolerances import float32_trees, linear_terms, n_trees, reordered_sum
 
 
-@pytest.mark.parametrize("name", ["linear", "xgboost", "lightgbm", "random_forest", "blend"])
+@pytest.mark.parametrize(
+    "name",
+    ["linear", "xgboost", "lightgbm", "random_forest", "catboost", "blend", "blend+catboost"],
+)
 def test_base_plus_contributions_is_the_prediction(name: str, small_ames: pd.DataFrame) -> None:
     params = default_params()
     for k, v in FAST_PARAMS.items():
         params[k].update(v)
     params["random_forest"]["n_estimators"] = 10
+    if name == "blend+catboost":  # as weights chosen for the data may make it
+        name = "blend"
+        weights = {"linear": 0.3, "lightgbm": 0.2, "catboost": 0.5}
+        params["blend"] = {"choose_weights": False, "weights": weights}
     model = fit_price_model(small_ames.head(400), name, params, AMES, folds=2, n_jobs=1).model
     rows = small_ames.tail(30)
     exp = explain(model, rows)
