@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from prices_predictor.core.extras import missing_extra
+from prices_predictor.core.extras import MissingExtra, missing_extra
 from prices_predictor.featurestore.online import StoreUnavailable
 from prices_predictor.serving.features import UnknownHouse
 from prices_predictor.serving.metrics import Metrics
@@ -53,6 +53,11 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         if missing is None:
             raise exc
         return JSONResponse({"detail": str(missing)}, status_code=501)
+
+    @app.exception_handler(MissingExtra)
+    async def _extra_absent(request: Request, exc: MissingExtra) -> JSONResponse:
+        # e.g. explaining a model with a CatBoost member where catboost is not installed
+        return JSONResponse({"detail": str(exc)}, status_code=501)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from prices_predictor.core.aliases import CHALLENGER, CHAMPION
 from prices_predictor.core.errors import ModelIntegrityError
+from prices_predictor.core.extras import MissingExtra
 from prices_predictor.core.settings import Settings
 from prices_predictor.tracking.bundle import MANIFEST
 from prices_predictor.tracking.loading import LoadedModel, load_from_bundle, load_from_registry
@@ -32,6 +33,8 @@ def _preload(loaded: LoadedModel, freeze: bool) -> None:
         _ = loaded.model.regressor
         # lazy: scikit-learn, SHAP: off a server's start (the preload thread imports them)
         import prices_predictor.models.explain  # noqa: F401
+    except MissingExtra as exc:  # e.g. a CatBoost member without catboost: it prices anyway
+        log.warning(f"explanations unavailable: {exc}", extra={"model_version": loaded.version})
     except Exception:  # batches and explanations will report the problem themselves
         log.exception("preloading after start failed", extra={"model_version": loaded.version})
     if freeze:
