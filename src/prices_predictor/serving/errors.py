@@ -47,17 +47,17 @@ def _items(errors: Any, prefix: str = "") -> list[dict[str, str]]:
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:
+    @app.exception_handler(MissingExtra)
+    async def _extra_absent(request: Request, exc: MissingExtra) -> JSONResponse:
+        # e.g. explaining a model with a CatBoost member where catboost is not installed
+        return JSONResponse({"detail": str(exc)}, status_code=501)
+
     @app.exception_handler(ImportError)
     async def _missing_extra(request: Request, exc: ImportError) -> JSONResponse:
         missing = missing_extra(exc, request.url.path)
         if missing is None:
             raise exc
-        return JSONResponse({"detail": str(missing)}, status_code=501)
-
-    @app.exception_handler(MissingExtra)
-    async def _extra_absent(request: Request, exc: MissingExtra) -> JSONResponse:
-        # e.g. explaining a model with a CatBoost member where catboost is not installed
-        return JSONResponse({"detail": str(exc)}, status_code=501)
+        return await _extra_absent(request, missing)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
