@@ -3,6 +3,7 @@ stored once however often they are shipped, wait while the database is down, and
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -133,6 +134,76 @@ def test_processes_sharing_a_journal_never_ship_a_segment_still_written(tmp_path
     _wait(lambda: _count(url) == 3)
     log.close()
     assert not list(journal.glob("*.journal"))
+
+
+def _slow_segment_locks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer (this thread) pauses before locking a new segment: a shipper thread then
+    runs many passes between the segment's creation and its lock, as it rarely does when
+    the scheduler switches threads right after the file is created."""
+    import fcntl
+    import threading
+    import types
+
+    from prices_predictor.store import journal as journal_module
+
+    def flock(fd: int, op: int) -> None:
+        if threading.current_thread() is threading.main_thread():
+            time.sleep(0.3)
+        fcntl.flock(fd, op)
+
+    slow = types.SimpleNamespace(flock=flock, LOCK_EX=fcntl.LOCK_EX, LOCK_NB=fcntl.LOCK_NB)
+    monkeypatch.setattr(journal_module, "fcntl", slow)
+
+
+def test_a_segment_being_opened_is_never_taken_for_a_shipped_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    url = f"sqlite:///{tmp_path}/p.db"
+    journal = tmp_path / "journal"
+    log = PredictionLog(url, journal, flush_s=0.01)
+    recount, between = log.journal.recount, threading.Event()
+
+    def slow_recount() -> None:  # the shipper lists the directory a while after recounting
+        recount()
+        between.set()
+        time.sleep(0.1)
+
+    monkeypatch.setattr(log.journal, "recount", slow_recount)
+    _slow_segment_locks(monkeypatch)
+    assert between.wait(10)
+    # the first request opens the segment while the shipper is about to list the directory
+    for i in range(5):
+        log.add(logged([{"a": 1}] * 3, f"r{i}"))
+    assert log.flush(30)
+    log.close()
+    assert _count(url) == 15 and not list(journal.iterdir())
+
+
+def test_a_siblings_segment_being_opened_is_never_shipped_and_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/p.db"
+    journal = tmp_path / "journal"
+    sibling = PredictionLog(url, journal, flush_s=0.01)  # another worker's shipper
+    _slow_segment_locks(monkeypatch)
+    writer = Journal(journal, max_bytes=1 << 30)
+    for i in range(5):
+        writer.append(ROWS, 2, _payload(logged([{"a": 1}] * 2, f"w{i}")))
+    writer.close()
+    assert sibling.flush(30)
+    _wait(lambda: _count(url) == 10)
+    sibling.close()
+    assert not list(journal.iterdir())
+    # an unpublished segment left by a writer that crashed while opening it is swept
+    crashed = journal / "0-000000.opening"
+    crashed.touch()
+    os.utime(crashed, (time.time() - 3600, time.time() - 3600))
+    fresh = journal / "1-000000.opening"  # a live sibling's, mid-open: left alone
+    fresh.touch()
+    Journal(journal, max_bytes=1 << 30).close()
+    assert sorted(p.name for p in journal.iterdir()) == [fresh.name]
 
 
 def _payload(rows: list[dict[str, object]]) -> bytes:

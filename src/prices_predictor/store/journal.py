@@ -41,6 +41,7 @@ HEADER_BYTES = HEADER.size + TAIL.size
 MAGIC = b"PJ"
 ROWS, BATCH = 1, 2
 SUFFIX = ".journal"
+OPENING = ".opening"  # a segment's name until its writer holds the lock: shippers skip it
 # a fully shipped open segment is sealed (and deleted) once it is this big
 SEAL_BYTES = 1 << 20
 
@@ -102,6 +103,7 @@ class Journal:
         self._segno = 0
         self._seq = 0
         self._disk_bytes = sum(p.stat().st_size for p in self.segments())
+        self._sweep_openings()
         self.appended_rows = 0
         self.appended_records = 0
         self.rejected_rows = 0
@@ -158,13 +160,24 @@ class Journal:
             raise JournalUnavailable(f"prediction log cannot write to {self.dir}: {exc}") from exc
 
     def _open_segment(self) -> None:
+        """Create, lock, then publish: a shipper (of any process) that lists the new name
+        finds it locked, so it never takes the fresh, empty segment for a sealed one and
+        deletes it while its writer appends to the unlinked file."""
         self._close_segment()
-        path = self.dir / f"{self.instance}-{self._segno:06d}{SUFFIX}"
+        name = f"{self.instance}-{self._segno:06d}"
+        path, opening = self.dir / f"{name}{SUFFIX}", self.dir / f"{name}{OPENING}"
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC)
+            fd = os.open(opening, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC)
         except OSError as exc:
             raise JournalUnavailable(f"prediction log cannot create {path}: {exc}") from exc
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new file: nobody else holds it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # unlisted name: nobody else holds it
+            os.rename(opening, path)
+        except OSError as exc:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                opening.unlink()
+            raise JournalUnavailable(f"prediction log cannot create {path}: {exc}") from exc
         if self.fsync:  # the new name must survive a power loss too
             dir_fd = os.open(self.dir, os.O_RDONLY)
             try:
@@ -173,6 +186,15 @@ class Journal:
                 os.close(dir_fd)
         self._fd, self._active, self._active_size = fd, path, 0
         self._segno += 1
+
+    def _sweep_openings(self) -> None:
+        """Remove segments a crashed writer created but never published (empty: nothing is
+        written before the rename); a recent one may be a live sibling's, mid-open."""
+        stale = time.time() - 60
+        for path in self.dir.glob(f"*{OPENING}"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < stale:
+                    path.unlink()
 
     def _close_segment(self) -> None:
         if self._fd is not None:
@@ -197,7 +219,10 @@ class Journal:
     def sealed(self, path: Path) -> Iterator[bool]:
         """Whether ``path`` is sealed (no writer will append to it); holds it while True."""
         if instance_of(path) == self.instance:
-            yield not self.is_active(path)
+            # under the lock: an append that is opening this segment finishes first
+            with self._lock:
+                active = path == self._active
+            yield not active
             return
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
