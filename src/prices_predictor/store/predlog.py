@@ -29,6 +29,7 @@ from prices_predictor.store.journal import (
     Journal,
     JournalUnavailable,
     Record,
+    instance_of,
     read_chunk,
     scan,
 )
@@ -247,8 +248,8 @@ class PredictionLog:
     def _count_leftovers(self) -> None:
         first: int | None = None
         for path in self.journal.segments():
-            if self.journal.is_active(path):
-                continue
+            if instance_of(path) == self.journal.instance:
+                continue  # written since start: already in ``appended_rows``
             rows, ts = scan(path)
             self._leftover_rows += rows
             first = ts if first is None else first
