@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from prices_predictor.data.split import log_target
+from prices_predictor.models.explain import explain
+from prices_predictor.models.oblivious import ObliviousForest, forest_of
 from prices_predictor.models.strategies import default_params
 from prices_predictor.models.train import fit_price_model
 from tests.conftest import AMES
@@ -69,29 +71,101 @@ def test_a_blend_with_catboost_is_served_by_the_kernel_without_catboost(
     np.testing.assert_allclose(
         served, library, rtol=0, atol=float32_trees(n_trees(model.regressor), library)
     )
-    # the serving image has no CatBoost: the model prices all the same, and only what
-    # needs the library itself (explanations) names the extra
+    # the serving image has no CatBoost: there the member unpickles as its trees' arrays,
+    # which price and explain the same rows identically
+    sample = rows.head(25)
+    here = explain(model, sample)
     (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
     rows.to_pickle(tmp_path / "rows.pkl")
     code = f"""
 import sys, pickle, json
-from prices_predictor.core.extras import MissingExtra
 import pandas as pd
 sys.modules["catboost"] = None  # as if not installed
+from prices_predictor.models.explain import explain
 model = pickle.loads(open({str(tmp_path / "model.pkl")!r}, "rb").read())
-prices = model.predict_log(pd.read_pickle({str(tmp_path / "rows.pkl")!r}))
-try:
-    model.regressor
-    error = ""
-except MissingExtra as exc:
-    error = str(exc)
-print(json.dumps({{"log": prices.tolist(), "error": error}}))
+rows = pd.read_pickle({str(tmp_path / "rows.pkl")!r})
+prices = model.predict_log(rows)
+exp = explain(model, rows.head(25))
+members = [type(est).__name__ for _, est, _ in model.regressor.members]
+print(json.dumps({{"log": prices.tolist(), "base": exp.base.tolist(),
+                  "values": exp.values.tolist(), "members": members}}))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     np.testing.assert_array_equal(np.array(out["log"]), served)
-    assert "needs the 'catboost' extra" in out["error"]
+    assert out["members"][1] == "ObliviousForest"
+    scale = float(np.abs(here.values).max())
+    np.testing.assert_allclose(np.array(out["base"]), here.base, rtol=1e-12)
+    np.testing.assert_allclose(np.array(out["values"]), here.values, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(
+        here.base + here.values.sum(axis=1), served[:25], rtol=0, atol=1e-9 * scale
+    )
+
+
+def test_catboost_explanations_are_treeshap_without_the_library(
+    catboost_model: object, small_ames: pd.DataFrame
+) -> None:
+    """The library-free explanation of CatBoost's trees equals SHAP's TreeSHAP on the same
+    trees and adds up to CatBoost's own prediction. (CatBoost's ShapValues are computed
+    otherwise and differ slightly on monotone models, its base included.)"""
+    import shap
+
+    est = catboost_model.regressor  # type: ignore[attr-defined]
+    forest = forest_of(est)
+    X = catboost_model.encoder.transform(small_ames.tail(40))  # type: ignore[attr-defined]
+    np.testing.assert_allclose(forest.predict(X), est.predict(X), rtol=1e-12)
+    base, phi = forest.shap_values(X)
+    reference = shap.TreeExplainer(_as_shap_trees(forest))
+    expected = reference.shap_values(X.astype(np.float32).astype(np.float64))
+    scale = float(np.abs(expected).max())
+    np.testing.assert_allclose(phi, expected, rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(base, float(np.ravel(reference.expected_value)[0]), rtol=1e-12)
+    np.testing.assert_allclose(base + phi.sum(axis=1), est.predict(X), rtol=0, atol=1e-9 * scale)
+
+
+def _as_shap_trees(forest: ObliviousForest) -> dict[str, object]:
+    """SHAP's generic tree format: each oblivious tree as a full binary tree in heap order
+    (level k tests split k; CatBoost's leaf index has split k as bit k), covers from the
+    leaf weights. SHAP goes left when x <= threshold: the border, on float32 inputs. SHAP
+    refuses leaves no training row reached: they get a weight too small to change a value
+    beyond 1e-12 (a node whose leaves are all empty then splits half and half, as ours)."""
+    trees = []
+    for features, borders, values, weights in forest.trees():
+        d = len(features)
+        inner, n = (1 << d) - 1, (1 << (d + 1)) - 1
+        left, right = np.full(n, -1), np.full(n, -1)
+        feature, threshold = np.full(n, -2), np.zeros(n)
+        value, cover = np.zeros(n), np.zeros(n)
+        for i in range(inner):
+            level = (i + 1).bit_length() - 1
+            left[i], right[i] = 2 * i + 1, 2 * i + 2
+            feature[i], threshold[i] = features[level], borders[level]
+        for path in range(1 << d):  # path bits: level 0 is the most significant
+            leaf = sum(((path >> (d - 1 - k)) & 1) << k for k in range(d))
+            value[inner + path] = values[leaf]
+            cover[inner + path] = weights[leaf] + 1e-13 * weights.sum()
+        for i in reversed(range(inner)):
+            cover[i] = cover[left[i]] + cover[right[i]]
+        trees.append(
+            {
+                "children_left": left,
+                "children_right": right,
+                "children_default": left,
+                "features": feature,
+                "thresholds": threshold,
+                "values": value[:, None],
+                "node_sample_weight": cover,
+            }
+        )
+    return {
+        "trees": trees,
+        "base_offset": forest.bias,
+        "tree_output": "raw_value",
+        "objective": "squared_error",
+        "input_dtype": np.float64,
+        "internal_dtype": np.float64,
+    }
 
 
 def test_a_candidate_enters_the_blend_only_through_chosen_weights(

@@ -1,7 +1,8 @@
 """Exact additive explanations in log-price units, folded back to source features.
 
-Trees use TreeSHAP (XGBoost ``pred_contribs``, LightGBM ``pred_contrib``, CatBoost ShapValues,
-``shap.TreeExplainer`` for the random forest); the Ridge pipeline is explained exactly (its
+Trees use TreeSHAP (XGBoost ``pred_contribs``, LightGBM ``pred_contrib``, ``models.oblivious``
+for CatBoost's symmetric trees, without the library; ``shap.TreeExplainer`` for the random
+forest); the Ridge pipeline is explained exactly (its
 transforms are per column, so each column's share is coef * standardised value, and a product
 term of two columns is shared half and half between them); a blend is the weighted sum of its
 members' explanations. A location effect is its own source, named after the parcel id
@@ -19,6 +20,7 @@ import numpy as np
 from prices_predictor.models.blend import Blend
 from prices_predictor.models.catboost import CATBOOST_KINDS
 from prices_predictor.models.linear import is_linear, linear_steps
+from prices_predictor.models.oblivious import ObliviousForest, forest_of
 
 
 @dataclass
@@ -79,12 +81,8 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if kind == "LGBMRegressor":
         out = reg.booster_.predict(X, pred_contrib=True, num_threads=1)
         return out[:, -1], out[:, :-1]
-    if kind in CATBOOST_KINDS:
-        # lazy: a training library: served models score without it
-        from catboost import Pool
-
-        out = reg.get_feature_importance(Pool(X), type="ShapValues")
-        return out[:, -1], out[:, :-1]
+    if kind in CATBOOST_KINDS or isinstance(reg, ObliviousForest):
+        return forest_of(reg).shap_values(X)
     # lazy: SHAP and matplotlib only to explain or plot
     import shap
 
@@ -92,6 +90,14 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = explainer.shap_values(X, check_additivity=False)
     base = np.full(X.shape[0], float(np.ravel(explainer.expected_value)[0]))
     return base, np.asarray(values, dtype=np.float64)
+
+
+def prepare(reg: Any) -> None:
+    """Compute now what explaining will need (the SHAP tables of CatBoost members' trees,
+    about 2.5 s for 1000 trees), e.g. in a server's background preload."""
+    for est in [est for _, est, _ in reg.members] if isinstance(reg, Blend) else [reg]:
+        if type(est).__name__ in CATBOOST_KINDS or isinstance(est, ObliviousForest):
+            forest_of(est).prepare()
 
 
 def explain(model: Any, rows: Any) -> Explanation:

@@ -22,18 +22,19 @@ log = logging.getLogger("prices_predictor.serving")
 
 
 def _preload(loaded: LoadedModel, freeze: bool) -> None:
-    """After the model serves: compile the batch kernel and open the regressor for explanations,
-    then (``freeze``) settle the heap.
+    """After the model serves: compile the batch kernel, open the regressor and prepare its
+    explanations, then (``freeze``) settle the heap.
 
     One-house predictions need neither; without this the first batch would compile the kernel
     (~0.5 s when the kernel cache is empty) and the first explanation pay ~1 s of imports.
     """
     try:
         loaded.model.warm_kernels()
-        _ = loaded.model.regressor
         # lazy: scikit-learn, SHAP: off a server's start (the preload thread imports them)
-        import prices_predictor.models.explain  # noqa: F401
-    except MissingExtra as exc:  # e.g. a CatBoost member without catboost: it prices anyway
+        from prices_predictor.models.explain import prepare
+
+        prepare(loaded.model.regressor)
+    except MissingExtra as exc:  # e.g. an older CatBoost model without catboost: it prices anyway
         log.warning(f"explanations unavailable: {exc}", extra={"model_version": loaded.version})
     except Exception:  # batches and explanations will report the problem themselves
         log.exception("preloading after start failed", extra={"model_version": loaded.version})

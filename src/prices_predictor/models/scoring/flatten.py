@@ -12,8 +12,6 @@ come into play.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +20,7 @@ from sklearn.ensemble import RandomForestRegressor
 from prices_predictor.models.blend import Blend
 from prices_predictor.models.catboost import CATBOOST_KINDS
 from prices_predictor.models.linear import linear_parts
+from prices_predictor.models.oblivious import ObliviousForest, forest_of
 from prices_predictor.models.scoring.tables import Tables, Unsupported
 
 
@@ -62,7 +61,7 @@ def _add(t: Tables, est: Any, w: float) -> None:
         _add_xgboost(t, est.get_booster(), w)
     elif kind == "LGBMRegressor":
         _add_lightgbm(t, est.booster_, w)
-    elif kind in CATBOOST_KINDS:
+    elif kind in CATBOOST_KINDS or isinstance(est, ObliviousForest):
         _add_catboost(t, est, w)
     elif isinstance(est, RandomForestRegressor):
         for tree in est.estimators_:
@@ -135,29 +134,16 @@ def _add_lightgbm_tree(t: Tables, root: dict[str, Any], w: float) -> None:
 
 
 def _add_catboost(t: Tables, est: Any, w: float) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.json"
-        est.save_model(str(path), format="json")
-        model = json.loads(path.read_text())
-    flat = [f["flat_feature_index"] for f in model["features_info"].get("float_features", [])]
-    scale, bias = model["scale_and_bias"]
-    t.intercept += w * float(np.ravel(bias)[0])
-    for tree in model["oblivious_trees"]:
-        splits = tree.get("splits") or []  # null in a tree of depth 0
-        if any(s["split_type"] != "FloatFeature" for s in splits):
-            raise Unsupported("catboost split on a categorical or combined feature")
-        leaf_values = w * scale * np.asarray(tree["leaf_values"], dtype=np.float64)
-        if len(leaf_values) != 1 << len(splits):
-            raise Unsupported("catboost model with more than one output")
-        if not splits:
-            t.intercept += float(leaf_values[0])
+    try:
+        forest = forest_of(est)
+    except ValueError as exc:  # categorical splits, several outputs
+        raise Unsupported(str(exc)) from exc
+    t.intercept += w * forest.bias
+    for features, borders, values, _ in forest.trees():
+        if not len(features):
+            t.intercept += w * float(values[0])
             continue
-        _add_oblivious_tree(
-            t,
-            np.array([flat[s["float_feature_index"]] for s in splits]),
-            np.array([s["border"] for s in splits], dtype=np.float64),
-            leaf_values,
-        )
+        _add_oblivious_tree(t, features, borders.astype(np.float64), w * values)
 
 
 def _add_oblivious_tree(

@@ -1,0 +1,218 @@
+"""CatBoost's symmetric (oblivious) trees as plain arrays: prices and exact TreeSHAP without
+the ``catboost`` library, which the runtime image does not ship.
+
+A fitted CatBoost member pickles as its model bytes plus this ``ObliviousForest``
+(``catboost_centered``). Where catboost is importable it comes back as the CatBoost model;
+where it is not, as the forest, which prices and explains the same rows identically.
+
+An oblivious tree tests split k at every node of level k, and CatBoost numbers its leaves by
+the outcomes, split k being bit k ("right when float32(x) > border"). Explanations are the
+path-dependent TreeSHAP values (what ``get_feature_importance(type="ShapValues")`` gives):
+Shapley values of v(S), the tree's output when the features in S follow the row and the
+others split by the training rows' leaf weights. Every row that reaches the same leaf gets
+the same values, so they are computed once per (tree, leaf) and gathered per row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROW_BLOCK = 4096  # rows per block when explaining: bounds the temporary arrays
+
+
+@dataclass
+class ObliviousForest:
+    """Trees of one depth each: ``features``/``borders`` hold every tree's splits one after
+    another (``depths`` of them per tree), ``values``/``weights`` every tree's leaves."""
+
+    n_features_in_: int
+    bias: float
+    depths: np.ndarray  # (n_trees,) int64
+    features: np.ndarray  # (sum(depths),) int64: the input column of each split
+    borders: np.ndarray  # (sum(depths),) float32
+    values: np.ndarray  # (sum(2**depths),) float64, scaled: a leaf's share of the prediction
+    weights: np.ndarray  # (sum(2**depths),) float64: training weight reaching each leaf
+    _shap: tuple[np.ndarray, np.ndarray, float] | None = field(default=None, repr=False)
+
+    def trees(self) -> Any:
+        """(features, borders, leaf values, leaf weights) per tree."""
+        split_end = np.cumsum(self.depths)
+        leaf_end = np.cumsum(1 << self.depths)
+        for i, d in enumerate(self.depths):
+            s, leaf = split_end[i] - d, leaf_end[i] - (1 << d)
+            yield (
+                self.features[s : s + d],
+                self.borders[s : s + d],
+                self.values[leaf : leaf + (1 << d)],
+                self.weights[leaf : leaf + (1 << d)],
+            )
+
+    def leaf_index(self, X32: np.ndarray, features: np.ndarray, borders: np.ndarray) -> Any:
+        index = np.zeros(X32.shape[0], dtype=np.int64)
+        for k, (f, b) in enumerate(zip(features, borders, strict=True)):
+            index |= (X32[:, f] > b).astype(np.int64) << k
+        return index
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        X32 = np.asarray(X, dtype=np.float32)
+        out = np.full(X32.shape[0], self.bias)
+        for features, borders, values, _ in self.trees():
+            out += values[self.leaf_index(X32, features, borders)]
+        return out
+
+    def shap_values(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(base (n,), contributions (n, n_features)) with base + sum == predict(X)."""
+        X32 = np.asarray(X, dtype=np.float32)
+        slots, table, base = self._shap_tables()
+        phi = np.zeros((X32.shape[0], self.n_features_in_))
+        start = 0
+        for t, (features, borders, _, _) in enumerate(self.trees()):
+            leaves = self.leaf_index(X32, features, borders)
+            cols = slots[t]
+            for j in range(len(cols)):
+                if cols[j] >= 0:
+                    phi[:, cols[j]] += table[start + leaves, j]
+            start += 1 << len(features)
+        return np.full(X32.shape[0], base), phi
+
+    def prepare(self) -> None:
+        """Build the SHAP tables now rather than at the first explanation."""
+        self._shap_tables()
+
+    def _shap_tables(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Per tree its distinct split features (padded with -1) and, per leaf, their
+        TreeSHAP values; and the base value (bias plus each tree's weighted mean)."""
+        if self._shap is None:
+            width = int(self.depths.max(initial=0))
+            slots = np.full((len(self.depths), width), -1, dtype=np.int64)
+            tables, base = [], self.bias
+            for t, (features, _, values, weights) in enumerate(self.trees()):
+                cols, phi, mean = leaf_shap(features, values, weights)
+                slots[t, : len(cols)] = cols
+                padded = np.zeros((len(values), width))
+                padded[:, : len(cols)] = phi
+                tables.append(padded)
+                base += mean
+            table = np.concatenate(tables) if tables else np.zeros((0, width))
+            self._shap = (slots, table, float(base))
+        return self._shap
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_shap"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._shap = None
+
+
+def leaf_shap(
+    features: np.ndarray, values: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """One oblivious tree: (distinct features, (2**depth, n distinct) SHAP values of a row
+    in each leaf, the weighted mean leaf value).
+
+    v(S, r) = sum over leaves L of value(L) * prod over levels k of: [bit k of L == bit k of r]
+    if the feature of split k is in S, else cover(level k+1 node of L) / cover(level k node
+    of L). A node no training row reached splits half and half (its leaves' weight is 0 in
+    the mean, so the base is unchanged, and base + sum of the values is still the leaf's).
+    """
+    d = len(features)
+    total = float(weights.sum())
+    mean = float(values @ weights / total) if total > 0 else float(values.mean())
+    if d == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((1, 0)), mean
+    cols, slot = np.unique(features, return_inverse=True)
+    m = len(cols)
+    leaves = np.arange(1 << d)
+    bits = (leaves[:, None] >> np.arange(d)) & 1  # (leaf, level)
+    cover = np.empty((d + 1, 1 << d))
+    for k in range(d + 1):
+        low = leaves & ((1 << k) - 1)
+        cover[k] = np.bincount(low, weights=weights, minlength=1 << k)[low]
+    parent = cover[:-1]
+    ratio = np.divide(cover[1:], parent, out=np.full_like(parent, 0.5), where=parent > 0)
+    subsets = np.arange(1 << m)
+    in_s = ((subsets[:, None] >> slot[None, :]) & 1).astype(bool)  # (subset, level)
+    match = bits[:, None, :] == bits[None, :, :]  # (row leaf, leaf, level)
+    factor = np.ones((1 << m, 1 << d, 1 << d))
+    for k in range(d):
+        factor *= np.where(in_s[:, k, None, None], match[None, :, :, k], ratio[k][None, None, :])
+    v = factor @ values  # (subset, row leaf)
+    return cols, (shapley_weights(m) @ v).T, mean
+
+
+def shapley_weights(m: int) -> np.ndarray:
+    """(m, 2**m) W with (W @ v)[j] = sum over S without j of |S|!(m-|S|-1)!/m! (v(S+j) - v(S))."""
+    subsets = np.arange(1 << m)
+    size = np.array([bin(s).count("1") for s in subsets])
+    w = np.zeros((m, 1 << m))
+    for j in range(m):
+        has = (subsets >> j) & 1 == 1
+        s_without = np.where(has, size - 1, size)
+        c = np.array([math.factorial(s) * math.factorial(m - s - 1) for s in s_without])
+        w[j] = np.where(has, c, -c) / math.factorial(m)
+    return w
+
+
+def from_catboost_json(model: dict[str, Any], n_features: int) -> ObliviousForest:
+    """The forest of a CatBoost model saved as JSON (float splits, one output)."""
+    flat = [f["flat_feature_index"] for f in model["features_info"].get("float_features", [])]
+    scale, bias = model["scale_and_bias"]
+    depths, features, borders, values, weights = [], [], [], [], []
+    for tree in model["oblivious_trees"]:
+        splits = tree.get("splits") or []  # null in a tree of depth 0
+        if any(s["split_type"] != "FloatFeature" for s in splits):
+            raise ValueError("catboost split on a categorical or combined feature")
+        leaf_values = np.asarray(tree["leaf_values"], dtype=np.float64)
+        if len(leaf_values) != 1 << len(splits):
+            raise ValueError("catboost model with more than one output")
+        depths.append(len(splits))
+        features += [flat[s["float_feature_index"]] for s in splits]
+        borders += [s["border"] for s in splits]
+        values.append(scale * leaf_values)
+        weights.append(np.asarray(tree["leaf_weights"], dtype=np.float64))
+    return ObliviousForest(
+        n_features_in_=n_features,
+        bias=float(np.ravel(bias)[0]),
+        depths=np.asarray(depths, dtype=np.int64),
+        features=np.asarray(features, dtype=np.int64),
+        borders=np.asarray(borders, dtype=np.float32),
+        values=np.concatenate(values) if values else np.zeros(0),
+        weights=np.concatenate(weights) if weights else np.zeros(0),
+    )
+
+
+def forest_of(est: Any) -> ObliviousForest:
+    """The forest of a fitted CatBoost model (or the forest itself), made once per model."""
+    if isinstance(est, ObliviousForest):
+        return est
+    cached = est.__dict__.get("_pp_forest")
+    if cached is None:
+        # CatBoost's Python API has no in-memory JSON export
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.json"
+            est.save_model(str(path), format="json")
+            model = json.loads(path.read_text())
+        cached = est.__dict__["_pp_forest"] = from_catboost_json(model, int(est.n_features_in_))
+    return cached
+
+
+def restore_catboost(state: dict[str, Any], forest: ObliviousForest) -> Any:
+    """Unpickle a CatBoost member: the CatBoost model where catboost is installed (with its
+    forest attached), else the forest, which gives the same prices and explanations."""
+    try:
+        # lazy: a training library: served models score and explain without it
+        from prices_predictor.models.catboost_centered import CenteredCatBoost
+    except ImportError:
+        return forest
+    est = CenteredCatBoost.__new__(CenteredCatBoost)
+    est.__setstate__(state)
+    est.__dict__["_pp_forest"] = forest
+    return est
