@@ -94,7 +94,7 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def prepare(reg: Any) -> None:
     """Compute now what explaining will need (the SHAP tables of CatBoost members' trees,
-    about 2.5 s for 1000 trees), e.g. in a server's background preload."""
+    0.24 s for 1000 trees of depth 6), e.g. in a server's background preload."""
     for est in [est for _, est, _ in reg.members] if isinstance(reg, Blend) else [reg]:
         if type(est).__name__ in CATBOOST_KINDS or isinstance(est, ObliviousForest):
             forest_of(est).prepare()

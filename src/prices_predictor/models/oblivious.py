@@ -15,6 +15,7 @@ the same values, so they are computed once per (tree, leaf) and gathered per row
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import tempfile
@@ -118,10 +119,13 @@ def leaf_shap(
     """One oblivious tree: (distinct features, (2**depth, n distinct) SHAP values of a row
     in each leaf, the weighted mean leaf value).
 
-    v(S, r) = sum over leaves L of value(L) * prod over levels k of: [bit k of L == bit k of r]
-    if the feature of split k is in S, else cover(level k+1 node of L) / cover(level k node
-    of L). A node no training row reached splits half and half (its leaves' weight is 0 in
-    the mean, so the base is unchanged, and base + sum of the values is still the leaf's).
+    v(S, r), the tree's output for a row in leaf r when the features in S follow the row and
+    the others split by cover, is folded from the deepest level up for every S and r at once:
+    after folding levels >= k, ``f[S, x]`` holds the subtree below the level-k node named by
+    the low k bits of x, for a row whose bits >= k are those of x. A level whose feature is
+    in S keeps the row's branch, which is x itself; any other level mixes both children by
+    their covers. A node no training row reached splits half and half (it weighs 0 in the
+    mean, so the base is unchanged, and base + sum of the values is still the leaf's).
     """
     d = len(features)
     total = float(weights.sum())
@@ -130,24 +134,37 @@ def leaf_shap(
         return np.zeros(0, dtype=np.int64), np.zeros((1, 0)), mean
     cols, slot = np.unique(features, return_inverse=True)
     m = len(cols)
-    leaves = np.arange(1 << d)
-    bits = (leaves[:, None] >> np.arange(d)) & 1  # (leaf, level)
-    cover = np.empty((d + 1, 1 << d))
-    for k in range(d + 1):
-        low = leaves & ((1 << k) - 1)
-        cover[k] = np.bincount(low, weights=weights, minlength=1 << k)[low]
-    parent = cover[:-1]
-    ratio = np.divide(cover[1:], parent, out=np.full_like(parent, 0.5), where=parent > 0)
-    subsets = np.arange(1 << m)
-    in_s = ((subsets[:, None] >> slot[None, :]) & 1).astype(bool)  # (subset, level)
-    match = bits[:, None, :] == bits[None, :, :]  # (row leaf, leaf, level)
-    factor = np.ones((1 << m, 1 << d, 1 << d))
-    for k in range(d):
-        factor *= np.where(in_s[:, k, None, None], match[None, :, :, k], ratio[k][None, None, :])
-    v = factor @ values  # (subset, row leaf)
-    return cols, (shapley_weights(m) @ v).T, mean
+    x = np.arange(1 << d)
+    cover = [
+        np.bincount(x & ((1 << k) - 1), weights=weights, minlength=1 << k) for k in range(d + 1)
+    ]
+    in_s = ((np.arange(1 << m)[:, None] >> slot[None, :]) & 1).astype(bool)  # (S, level)
+    f = np.broadcast_to(values, (1 << m, 1 << d))
+    for k, (node, left, right) in reversed(list(enumerate(_fold_indices(d), start=1))):
+        parent = cover[k - 1][node]
+        known = parent > 0
+        share = np.divide(1.0, parent, out=np.zeros_like(parent), where=known)
+        to_left = np.where(known, cover[k][left & ((1 << k) - 1)] * share, 0.5)
+        to_right = np.where(known, cover[k][right & ((1 << k) - 1)] * share, 0.5)
+        mixed = to_left * f[:, left] + to_right * f[:, right]
+        f = np.where(in_s[:, k - 1, None], f, mixed)
+    return cols, (shapley_weights(m) @ f).T, mean
 
 
+@functools.cache
+def _fold_indices(d: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per level k - 1 (k = 1..d): for every x, its level-(k-1) node and the two children
+    (as x with bit k - 1 cleared and set)."""
+    x = np.arange(1 << d)
+    out = []
+    for k in range(1, d + 1):
+        node = x & ((1 << (k - 1)) - 1)
+        left = node | ((x >> k) << k)
+        out.append((node, left, left | (1 << (k - 1))))
+    return out
+
+
+@functools.cache
 def shapley_weights(m: int) -> np.ndarray:
     """(m, 2**m) W with (W @ v)[j] = sum over S without j of |S|!(m-|S|-1)!/m! (v(S+j) - v(S))."""
     subsets = np.arange(1 << m)
