@@ -88,5 +88,5 @@ docs: install
 image:
 	IMAGE=$${IMAGE:-prices-predictor:latest} bash tools/image_test.sh --build-only
 
-image-test:
+image-test: $(STAMP)
 	bash tools/image_test.sh

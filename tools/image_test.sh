@@ -9,6 +9,8 @@
 #     as the build secret `ca`, never written into an image) and times it.
 #  4. Runs it on a free port, times /ready, checks every route (tools/image_smoke.py), a
 #     prediction, non-root, and the image size (<= IMAGE_MAX_MB, 600); removes the container.
+#  5. Trains a blend with a CatBoost member in .venv (`make install`) and serves its bundle
+#     from the image, which has no catboost: prices and explanations equal the venv's.
 #
 # Environment: BASE, IMAGE (tag, default prices-predictor:image-test), IMAGE_MAX_MB (600),
 # MIN_FREE_GB (10: refuses to start with less free disk), BUILD_CACHE_KEEP (8GB of BuildKit cache),
@@ -149,7 +151,7 @@ fi
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 NAME=pp-image-test-$$
 cleanup() {
-  "$DOCKER" rm -f "$NAME" >/dev/null 2>&1 || true
+  "$DOCKER" rm -f "$NAME" "$NAME-cb" >/dev/null 2>&1 || true
   [ "${KEEP_IMAGE:-0}" = "1" ] || "$DOCKER" rmi "$IMAGE" >/dev/null 2>&1 || true
   prune_cache
 }
@@ -184,6 +186,39 @@ if [ -n "$ready" ]; then
     x86-64*|generic) ok "scoring kernel compiled ahead of time, level $level" ;;
     *) bad "scoring kernel: $level" ;;
   esac
+fi
+
+# -- 5. a model with a CatBoost member, which the runtime venv has no library for ---------------
+# trained here (.venv), served by the image from a mounted bundle and by this machine's venv:
+# the image must price and explain it as the venv with catboost does
+if [ -n "$ready" ]; then
+  CB=$STATE/catboost-member
+  rm -rf "$CB" && mkdir -p "$CB"
+  printf '%s' '{"catboost": {"iterations": 200}, "blend": {"choose_weights": false,
+    "weights": {"linear": 0.5, "catboost": 0.5}}}' >"$CB/params.json"
+  cb_env=(env PP_HOME="$CB/home" PP_PARAMS_FILE="$CB/params.json" PP_CV_FOLDS=2
+    MLFLOW_DISABLE_TELEMETRY=true ZENML_ANALYTICS_OPT_IN=false)
+  if "${cb_env[@]}" .venv/bin/prices-predictor train --no-deploy >"$CB/train.log" 2>&1 \
+     && "${cb_env[@]}" .venv/bin/prices-predictor export --out "$CB/bundle" --version 1 >>"$CB/train.log" 2>&1
+  then
+    chmod -R a+rX "$CB"
+    CB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$DOCKER" run -d --name "$NAME-cb" --network host -e PORT="$CB_PORT" -e PP_MODEL_URI=/cb \
+      -v "$CB/bundle:/cb:ro" "$IMAGE" >/dev/null
+    HOST_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    env PP_HOME="$CB/serve" PP_MODEL_URI="$CB/bundle" MLFLOW_DISABLE_TELEMETRY=true \
+      .venv/bin/prices-predictor serve --port "$HOST_PORT" >"$CB/host.log" 2>&1 &
+    host_pid=$!
+    if python3 tools/image_catboost_check.py "http://127.0.0.1:$CB_PORT" "http://127.0.0.1:$HOST_PORT" \
+         >"$CB/check.log" 2>&1
+    then ok "CatBoost member without catboost: $(tail -1 "$CB/check.log")"
+    else cat "$CB/check.log"; "$DOCKER" logs --tail 20 "$NAME-cb"; bad "CatBoost member in the image"; fi
+    kill "$host_pid" 2>/dev/null || true
+    wait "$host_pid" 2>/dev/null || true
+    "$DOCKER" rm -f "$NAME-cb" >/dev/null 2>&1 || true
+  else
+    tail -20 "$CB/train.log"; bad "training a model with a CatBoost member (.venv)"
+  fi
 fi
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
