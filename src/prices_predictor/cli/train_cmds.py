@@ -77,7 +77,7 @@ def train(
     from prices_predictor.data.validate import require_valid, validate
 
     # lazy: the CLI starts (and answers --help) without the training and serving stacks
-    from prices_predictor.models.strategies import get_strategy
+    from prices_predictor.models.strategies import default_params, get_strategy
     from prices_predictor.spec.choose import apply_settings
 
     with user_errors():
@@ -89,6 +89,7 @@ def train(
         if found.unpriced:
             console.print(f"[yellow]{found.note(src.name)}[/]", highlight=False, soft_wrap=True)
         data_spec = apply_settings(chosen.spec, s)
+        default_params(s.params_file, data_spec)  # a bad PP_PARAMS_FILE stops here, not mid-run
         report = validate(raw, data_spec, source=src.name)
         require_valid(report, src.name)
         fingerprint = src.fingerprint()

@@ -56,13 +56,15 @@ def default_params(
         except (OSError, json.JSONDecodeError) as exc:
             raise UserError(f"{override_file}: cannot read parameters: {exc}") from exc
         for name, p in extra.items():
+            if name.startswith("_"):  # a comment, as in the built-in file
+                continue
+            if not isinstance(p, dict):
+                raise UserError(f"{override_file}: '{name}' must be an object of parameters")
             params.setdefault(name, {}).update(p)
-        bad = [m for m in params["blend"].get("candidates", []) if m not in BASE_STRATEGIES]
-        if bad:
-            raise UserError(
-                f"{override_file}: blend candidate '{bad[0]}' is not one of: "
-                + ", ".join(BASE_STRATEGIES)
-            )
+        try:
+            check_blend(params["blend"])
+        except UserError as exc:
+            raise UserError(f"{override_file}: {exc}") from None
         if "interactions" in params.get("linear", {}):
             wanted = params["linear"]["interactions"]
             try:
@@ -74,6 +76,27 @@ def default_params(
             except UserError as exc:
                 raise UserError(f"{override_file}: {exc}") from None
     return params
+
+
+def check_blend(blend: dict[str, Any]) -> None:
+    """The blend's members and candidates are base strategies, its weights numbers >= 0 that
+    do not all vanish: a bad parameters file stops before any training."""
+    weights, candidates = blend.get("weights", {}), blend.get("candidates", [])
+    if not isinstance(weights, dict) or not weights:
+        raise UserError('blend.weights must map member names to weights, e.g. {"linear": 1}')
+    if not isinstance(candidates, list):
+        raise UserError("blend.candidates must be a list of member names")
+    for where, names in (("weights", list(weights)), ("candidates", candidates)):
+        for m in names:
+            if m not in BASE_STRATEGIES:
+                raise UserError(
+                    f"blend.{where}: '{m}' is not one of: " + ", ".join(BASE_STRATEGIES)
+                )
+    for m, w in weights.items():
+        if isinstance(w, bool) or not isinstance(w, int | float) or not w >= 0:
+            raise UserError(f"blend.weights.{m}: {w!r} is not a number >= 0")
+    if not sum(weights.values()) > 0:
+        raise UserError("blend.weights: at least one weight must be > 0")
 
 
 def params_for(name: str, all_params: dict[str, dict[str, Any]]) -> dict[str, Any]:
