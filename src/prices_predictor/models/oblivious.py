@@ -7,10 +7,11 @@ where it is not, as the forest, which prices and explains the same rows identica
 
 An oblivious tree tests split k at every node of level k, and CatBoost numbers its leaves by
 the outcomes, split k being bit k ("right when float32(x) > border"). Explanations are the
-path-dependent TreeSHAP values (what ``get_feature_importance(type="ShapValues")`` gives):
-Shapley values of v(S), the tree's output when the features in S follow the row and the
-others split by the training rows' leaf weights. Every row that reaches the same leaf gets
-the same values, so they are computed once per (tree, leaf) and gathered per row.
+path-dependent TreeSHAP values, as SHAP's ``TreeExplainer`` computes them: Shapley values of
+v(S), the tree's output when the features in S follow the row and the others split by the
+training rows' leaf weights. (CatBoost's own ``ShapValues`` are computed another way and
+differ slightly.) Every row that reaches the same leaf gets the same values, so they are
+computed once per (tree, leaf) and gathered per row.
 """
 
 from __future__ import annotations
@@ -25,10 +26,7 @@ from typing import Any
 
 import numpy as np
 
-ROW_BLOCK = 4096  # rows per block when explaining: bounds the temporary arrays
-
-
-@dataclass
+@dataclass(eq=False)
 class ObliviousForest:
     """Trees of one depth each: ``features``/``borders`` hold every tree's splits one after
     another (``depths`` of them per tree), ``values``/``weights`` every tree's leaves."""
