@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+
 @dataclass(eq=False)
 class ObliviousForest:
     """Trees of one depth each: ``features``/``borders`` hold every tree's splits one after
