@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 from catboost import CatBoostRegressor
 
-from prices_predictor.models.oblivious import forest_of, restore_catboost
+from prices_predictor.models.oblivious import FOREST_ATTR, forest_of, restore_catboost
 
 
 class CenteredCatBoost(CatBoostRegressor):  # type: ignore[misc]
     def fit(self, X: Any, y: Any = None, **kwargs: Any) -> CenteredCatBoost:
         target = np.asarray(y, dtype=np.float64)
         offset = float(target.mean())
-        self.__dict__.pop("_pp_forest", None)
+        self.__dict__.pop(FOREST_ATTR, None)
         super().fit(X, target - offset, **kwargs)
         scale, bias = self.get_scale_and_bias()
         self.set_scale_and_bias(scale, float(np.ravel(bias)[0]) + offset)

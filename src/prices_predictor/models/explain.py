@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 
 from prices_predictor.models.blend import Blend
-from prices_predictor.models.catboost import CATBOOST_KINDS
 from prices_predictor.models.linear import is_linear, linear_steps
-from prices_predictor.models.oblivious import ObliviousForest, forest_of
+from prices_predictor.models.oblivious import forest_of, is_oblivious
 
 
 @dataclass
@@ -81,7 +80,7 @@ def raw_contributions(reg: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if kind == "LGBMRegressor":
         out = reg.booster_.predict(X, pred_contrib=True, num_threads=1)
         return out[:, -1], out[:, :-1]
-    if kind in CATBOOST_KINDS or isinstance(reg, ObliviousForest):
+    if is_oblivious(reg):
         return forest_of(reg).shap_values(X)
     # lazy: SHAP and matplotlib only to explain or plot
     import shap
@@ -96,7 +95,7 @@ def prepare(reg: Any) -> None:
     """Compute now what explaining will need (the SHAP tables of CatBoost members' trees,
     0.24 s for 1000 trees of depth 6), e.g. in a server's background preload."""
     for est in [est for _, est, _ in reg.members] if isinstance(reg, Blend) else [reg]:
-        if type(est).__name__ in CATBOOST_KINDS or isinstance(est, ObliviousForest):
+        if is_oblivious(est):
             forest_of(est).prepare()
 
 

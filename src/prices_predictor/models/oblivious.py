@@ -26,6 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from prices_predictor.models.catboost import CATBOOST_KINDS
+
+FOREST_ATTR = "_pp_forest"  # where a CatBoost model keeps its forest (not in CatBoost's state)
+
 
 @dataclass(eq=False)
 class ObliviousForest:
@@ -205,18 +209,23 @@ def from_catboost_json(model: dict[str, Any], n_features: int) -> ObliviousFores
     )
 
 
+def is_oblivious(est: Any) -> bool:
+    """A CatBoost model (of any version of the strategy) or its forest."""
+    return isinstance(est, ObliviousForest) or type(est).__name__ in CATBOOST_KINDS
+
+
 def forest_of(est: Any) -> ObliviousForest:
     """The forest of a fitted CatBoost model (or the forest itself), made once per model."""
     if isinstance(est, ObliviousForest):
         return est
-    cached = est.__dict__.get("_pp_forest")
+    cached = est.__dict__.get(FOREST_ATTR)
     if cached is None:
         # CatBoost's Python API has no in-memory JSON export
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "model.json"
             est.save_model(str(path), format="json")
             model = json.loads(path.read_text())
-        cached = est.__dict__["_pp_forest"] = from_catboost_json(model, int(est.n_features_in_))
+        cached = est.__dict__[FOREST_ATTR] = from_catboost_json(model, int(est.n_features_in_))
     return cached
 
 
@@ -230,5 +239,5 @@ def restore_catboost(state: dict[str, Any], forest: ObliviousForest) -> Any:
         return forest
     est = CenteredCatBoost.__new__(CenteredCatBoost)
     est.__setstate__(state)
-    est.__dict__["_pp_forest"] = forest
+    est.__dict__[FOREST_ATTR] = forest
     return est

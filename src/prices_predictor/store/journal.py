@@ -213,16 +213,16 @@ class Journal:
         return sorted(self.dir.glob(f"*{SUFFIX}"))
 
     def is_active(self, path: Path) -> bool:
-        return path == self._active
+        """This process's open segment? Under the lock: an append that is opening ``path``
+        finishes first, so a fresh segment is never taken for a sealed one."""
+        with self._lock:
+            return path == self._active
 
     @contextlib.contextmanager
     def sealed(self, path: Path) -> Iterator[bool]:
         """Whether ``path`` is sealed (no writer will append to it); holds it while True."""
         if instance_of(path) == self.instance:
-            # under the lock: an append that is opening this segment finishes first
-            with self._lock:
-                active = path == self._active
-            yield not active
+            yield not self.is_active(path)
             return
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

@@ -18,9 +18,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
 from prices_predictor.models.blend import Blend
-from prices_predictor.models.catboost import CATBOOST_KINDS
 from prices_predictor.models.linear import linear_parts
-from prices_predictor.models.oblivious import ObliviousForest, forest_of
+from prices_predictor.models.oblivious import forest_of, is_oblivious
 from prices_predictor.models.scoring.tables import Tables, Unsupported
 
 
@@ -61,7 +60,7 @@ def _add(t: Tables, est: Any, w: float) -> None:
         _add_xgboost(t, est.get_booster(), w)
     elif kind == "LGBMRegressor":
         _add_lightgbm(t, est.booster_, w)
-    elif kind in CATBOOST_KINDS or isinstance(est, ObliviousForest):
+    elif is_oblivious(est):
         _add_catboost(t, est, w)
     elif isinstance(est, RandomForestRegressor):
         for tree in est.estimators_:
