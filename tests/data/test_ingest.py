@@ -152,6 +152,12 @@ def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     euro = tmp_path / "euro.csv"
     euro.write_text("Preis;Flaeche\n€185.000;120,5\n1.250.000 €;98\n")
     assert load(str(euro), target="Preis")["Preis"].tolist() == [185000, 1250000]
+    # French: thousands grouped by a space or a no-break space, as sheets there export them
+    french = tmp_path / "french.csv"
+    french.write_text("Valeur fonciere;Surface\n190 100,00;97,2\n1\u00a0250\u202f000;120\n")
+    df = load(str(french), target="Valeur fonciere")
+    assert df["Valeur fonciere"].tolist() == [190100, 1250000]
+    assert df["Surface"].tolist() == [97.2, 120]
     # as Excel on Windows saves "CSV (semicolon)": Windows-1252, not UTF-8
     windows = tmp_path / "windows.csv"
     windows.write_bytes("Preis;Fläche;Straße\n€185.000;120,5;Königsallee\n".encode("cp1252"))

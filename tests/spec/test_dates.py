@@ -10,12 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 
 from prices_predictor.core.cells import dates
+from prices_predictor.core.settings import Settings
+from prices_predictor.serving.app import create_app
 from prices_predictor.spec.infer import infer
 from prices_predictor.spec.io import from_dict
 from tests import datasets
 from tests.conftest import base_env, run_cli
+from tests.serving.fixtures import wait_ready
 
 WHEN = pd.Timestamp("2015-01-05") + pd.to_timedelta(np.arange(546) * 11 % 700, unit="D")
 
@@ -67,8 +71,9 @@ def test_day_first_dates_train_and_price_as_written(tmp_path: Path, fast_params_
     env.pop("PP_GATE_MIN_R2")
     data = tmp_path / "sales.csv"
     _sales("%d/%m/%Y").to_csv(data, index=False)
-    trained = run_cli(["train", "--data", str(data), "--target", "price", "--no-deploy"], env)
+    trained = run_cli(["train", "--data", str(data), "--target", "price"], env)
     assert trained.returncode == 0, trained.stdout + trained.stderr
+    assert "-> PROMOTED" in trained.stdout
     assert "day first" in trained.stdout
     spec = yaml.safe_load(next((tmp_path / "pp" / "specs").glob("inferred-*.yaml")).read_text())
     assert spec["dayfirst"] is True and spec["sale_date"] == {"column": "sold"}
@@ -91,3 +96,34 @@ def test_day_first_dates_train_and_price_as_written(tmp_path: Path, fast_params_
     np.testing.assert_allclose(prices["dayfirst"], prices["iso"], rtol=1e-9)
     # months apart in a market rising 30% a year: not the same prices
     assert np.abs(np.log(prices["swapped"] / prices["iso"])).max() > 0.02
+    _served_dates_read_as_the_file_writes_them(env, houses, sold, prices["iso"])
+
+
+def _served_dates_read_as_the_file_writes_them(
+    env: dict[str, str], houses: pd.DataFrame, sold: pd.DatetimeIndex, iso: np.ndarray
+) -> None:
+    """The API takes the file's own date writing too, and numbers as decimal years (as the
+    files do): the same prices as `predict` gave the file."""
+    written = {
+        "dayfirst": list(sold.strftime("%d/%m/%Y")),
+        "iso": list(sold.strftime("%Y-%m-%d")),
+        "basic": list(sold.strftime("%Y%m%dT000000")),
+        "years": list(dates(sold.to_numpy(), len(sold))),
+    }
+    rows = houses.to_dict(orient="records")
+    settings = Settings(home=Path(env["PP_HOME"]), reload_interval_s=0)
+    with TestClient(create_app(settings)) as c:
+        wait_ready(c)
+        for how, cells in written.items():
+            body = {"houses": [{**h, "sold": d} for h, d in zip(rows, cells, strict=True)]}
+            r = c.post("/v1/predict/batch", json=body)
+            assert r.status_code == 200, (how, r.text)
+            got = np.array([p["price"] for p in r.json()["predictions"]])
+            np.testing.assert_allclose(got, iso, rtol=1e-6, err_msg=how)
+        one = c.post("/v1/predict", json={**rows[0], "sold": written["dayfirst"][0]})
+        assert one.status_code == 200 and one.json()["price"] == pytest.approx(iso[0], rel=1e-6)
+        for bad, words in (("31/31/2016", "not a date"), (0, "decimal year"), (True, "text")):
+            r = c.post("/v1/predict", json={**rows[0], "sold": bad})
+            assert r.status_code == 422, r.text
+            item = r.json()["detail"][0]
+            assert item["field"] == "sold" and words in item["message"], item

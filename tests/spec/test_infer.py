@@ -50,6 +50,18 @@ def test_a_city_file_with_coordinates_gets_the_location_effect_from_them() -> No
     assert melbourne.size == "BuildingArea" and melbourne.monotone()["BuildingArea"] == 1
 
 
+def test_coordinates_named_inside_longer_names_but_not_lengths() -> None:
+    df = datasets.load("sacramento")
+    # as a well-known Taipei valuation file names them; 'Lot Long' is a length in feet
+    renamed = df.rename(columns={"latitude": "X5 latitude", "longitude": "X6 longitude"})
+    renamed["Lot Long"] = np.random.default_rng(0).integers(40, 160, len(df))
+    found = infer(renamed, "price")
+    loc = from_dict(found.spec).location
+    assert loc is not None and (loc.latitude, loc.longitude) == ("X5 latitude", "X6 longitude")
+    why = {d.column: d.why for d in found.decisions}
+    assert why["Lot Long"].startswith("numbers")
+
+
 def test_ames_as_another_package_publishes_it() -> None:
     spec, roles = _decisions("modeldata_ames")
     s = from_dict(spec)

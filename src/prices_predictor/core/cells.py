@@ -58,6 +58,53 @@ def decimal_year(v: Any) -> float:
     return to_float(v)
 
 
+YEARS = (1800.0, 2200.0)  # what a date sent as a number (a decimal year) may be
+
+
+def sent_date(v: Any, dayfirst: bool = False) -> dt.date | float | None:
+    """A date a client sent, read as the training file's dates were read: an ISO date or date
+    time, the file's own writing (``3/12/2016``, day first where the file's dates are;
+    ``20141013T000000``), or a decimal year (a number, as in a file). ValueError names what
+    is accepted."""
+    if v is None or isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        text = v.strip()
+        if not text:
+            return None
+        try:
+            return _decimal_year_cell(float(text))
+        except ValueError:
+            pass
+        return _date_text(text, dayfirst)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError("a date is text (YYYY-MM-DD) or a decimal year")
+    return _decimal_year_cell(float(v))
+
+
+def _decimal_year_cell(year: float) -> float:
+    if not math.isfinite(year) or not YEARS[0] <= year <= YEARS[1]:
+        raise ValueError(
+            f"a date sent as a number is a decimal year from {YEARS[0]:.0f} to {YEARS[1]:.0f}"
+        )
+    return year
+
+
+def _date_text(text: str, dayfirst: bool) -> dt.date:
+    try:
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    try:  # dateutil's reading, as the training file's column was read
+        ts: Any = pd.to_datetime(text, format="mixed", dayfirst=dayfirst)
+    except (ValueError, OverflowError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        example = "25/12/2016, day first as in the training file" if dayfirst else "12/25/2016"
+        raise ValueError(f"not a date: {text[:40]!r}; send YYYY-MM-DD (or {example})")
+    return ts.date()  # type: ignore[no-any-return]
+
+
 def _year_fraction(d: dt.date) -> float:
     start = dt.date(d.year, 1, 1).toordinal()
     days = dt.date(d.year + 1, 1, 1).toordinal() - start

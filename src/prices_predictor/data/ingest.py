@@ -426,11 +426,14 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
 def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
     """Text columns of formatted numbers (``$42,000``, ``5,850``, ``€185.000``: thousands
     separators, a currency sign; ``1,200 sq ft``, ``3 bds``: one unit) become numbers, as
-    spreadsheets and listing sites write prices, areas and counts. Only when every cell is
-    one, some of the first carry a separator, sign or unit (plain digits, such as zip codes,
-    were read as pandas reads them), and the column has one unit at most (``2 BHK`` beside
-    ``34 sq m`` says the numbers are not of one kind)."""
+    spreadsheets and listing sites write prices, areas and counts (``190 100,00`` where
+    commas are decimal marks). Only when every cell is one, some of the first carry a
+    separator, sign or unit (plain digits, such as zip codes, were read as pandas reads
+    them), and the column has one unit at most (``2 BHK`` beside ``34 sq m`` says the numbers
+    are not of one kind)."""
     t = re.escape(dialect.thousands or ",")
+    if dialect.decimal == ",":  # French and Nordic sheets group thousands with a (no-break) space
+        t = rf"(?:{t}|[ \u00a0\u202f])"
     d = re.escape(dialect.decimal)
     amount = rf"[-+]?\s*{CURRENCY}?\s*[-+]?(\d{{1,3}}({t}\d{{3}})+|\d+)({d}\d+)?\s*{CURRENCY}?"
     number = re.compile(rf"{amount}(\s*{UNIT})?", re.IGNORECASE)

@@ -42,7 +42,10 @@ def _items(errors: Any, prefix: str = "") -> list[dict[str, str]]:
         ctx = e.get("ctx") or {}
         if ctx and rule in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             rule = f"{rule} {next(iter(ctx.values()))}"
-        out.append({"field": field, "rule": rule, "message": str(e.get("msg", ""))})
+        msg = str(e.get("msg", ""))
+        if rule == "value_error" and "error" in ctx:  # our validators' own words, no prefix
+            msg = str(ctx["error"])
+        out.append({"field": field, "rule": rule, "message": msg})
     return out
 
 

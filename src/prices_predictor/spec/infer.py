@@ -220,12 +220,15 @@ def _numeric_column(
     corr = _spearman(nums, y)
     if corr is not None and abs(corr) >= 0.98:
         return Decision(col, "left out", f"nearly the price itself (rank corr {corr:.2f})"), None
-    for axis, pattern, limit in (
+    for axis, short, word, limit in (
         # with the misspellings of a well-known Melbourne file (Lattitude, Longtitude)
-        ("latitude", r"^(lat|latt?itude|latitud|y_?coord)$", 90),
-        ("longitude", r"^(lon|lng|long|longt?itude|longitud|x_?coord)$", 180),
+        ("latitude", r"lat|y_?coord", r"latt?itude|latitud", 90),
+        ("longitude", r"lon|lng|long|x_?coord", r"longt?itude|longitud", 180),
     ):
-        if re.match(pattern, key) and nums.abs().max() <= limit:
+        # short forms only as the whole name ('long' is also a length); the full word also
+        # inside a longer one, as in 'X5 latitude' or 'Property Latitude'
+        named = re.fullmatch(f"{short}|{word}", key) or _word_in(word, key)
+        if named and nums.abs().max() <= limit:
             coord = {"name": col, "kind": "numeric", "range": {"min": -limit, "max": limit}}
             return Decision(col, "numeric", f"{axis} (name and range): location effect"), coord
     if whole and re.search(r"zip|postcode|postal|(sub)?class|code|type|zone|district", key):
@@ -455,6 +458,12 @@ def _spearman(x: pd.Series, y: pd.Series) -> float | None:
 
 def idlike_name(col: str) -> bool:
     return bool(re.search(r"(^|_)(id|pid|parcel|apn|folio|order)($|_)", _key(col)))
+
+
+def _word_in(pattern: str, key: str) -> bool:
+    """Whether one '_'-separated word of `key` fully matches `pattern`."""
+
+    return any(re.fullmatch(pattern, part) for part in key.split("_"))
 
 
 def _key(col: Any) -> str:

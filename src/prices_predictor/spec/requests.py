@@ -13,10 +13,20 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+)
 
+from prices_predictor.core.cells import sent_date
 from prices_predictor.spec.model import DataSpec, Feature
 from prices_predictor.spec.names import api_name
 
@@ -75,7 +85,9 @@ def _build(spec: DataSpec, digest: str) -> RequestSchema:
         alias = f.api_name if f is not None else api_name(column)
         key = f"f{i}"
         fields[key] = (
-            _feature_field(f, alias) if f is not None else _input_field(spec, column, alias)
+            _feature_field(f, alias, spec.dayfirst)
+            if f is not None
+            else _input_field(spec, column, alias)
         )
         columns[key] = column
         names[column] = alias
@@ -114,7 +126,7 @@ def _words(f: Feature) -> str:
     return f.label or f.name
 
 
-def _feature_field(f: Feature, alias: str) -> Any:
+def _feature_field(f: Feature, alias: str, dayfirst: bool) -> Any:
     aliases = AliasChoices(alias, f.name) if alias != f.name else alias
     common: dict[str, Any] = {"validation_alias": aliases, "title": f.name}
     if f.kind == "numeric":
@@ -133,9 +145,10 @@ def _feature_field(f: Feature, alias: str) -> Any:
         desc = f"{_words(f)}: a number{rule}"
         return float | None, Field(None, description=desc, **common, **kw)
     if f.kind == "date":
-        return dt.date | None, Field(
-            None, description=f"{_words(f)}: a date (YYYY-MM-DD)", **common
-        )
+        written = ", or day first as the training file writes them" if dayfirst else ""
+        desc = f"{_words(f)}: a date (YYYY-MM-DD{written}) or a decimal year (2016.5)"
+        parse = BeforeValidator(partial(sent_date, dayfirst=dayfirst))
+        return Annotated[dt.date | float | None, parse], Field(None, description=desc, **common)
     if f.kind == "ordinal":
         levels = list(f.ranks())
         desc = f"{_words(f)}: one of " + ", ".join(
