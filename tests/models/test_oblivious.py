@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
 
+from prices_predictor.models import oblivious
 from prices_predictor.models.oblivious import ObliviousForest, leaf_shap
 
 
@@ -75,10 +79,9 @@ def test_leaf_values_are_the_shapley_values_of_the_definition(seed: int) -> None
         assert mean + table[leaf].sum() == pytest.approx(values[leaf], abs=1e-12)
 
 
-def test_a_forest_prices_and_explains_rows_by_their_leaves() -> None:
-    rng = np.random.default_rng(0)
+def _forest(rng: np.random.Generator) -> ObliviousForest:
     trees = [(np.array([0, 2]), 4), (np.array([1, 1, 0]), 8), (np.array([], dtype=np.int64), 1)]
-    forest = ObliviousForest(
+    return ObliviousForest(
         n_features_in_=3,
         bias=12.0,
         depths=np.array([len(f) for f, _ in trees]),
@@ -87,6 +90,11 @@ def test_a_forest_prices_and_explains_rows_by_their_leaves() -> None:
         values=rng.normal(size=13),
         weights=rng.integers(1, 9, 13).astype(float),
     )
+
+
+def test_a_forest_prices_and_explains_rows_by_their_leaves() -> None:
+    rng = np.random.default_rng(0)
+    forest = _forest(rng)
     X = rng.normal(size=(200, 3))
     expected = np.full(200, 12.0)
     for features, borders, values, _ in forest.trees():
@@ -99,3 +107,23 @@ def test_a_forest_prices_and_explains_rows_by_their_leaves() -> None:
     base, phi = forest.shap_values(X)
     np.testing.assert_allclose(base + phi.sum(axis=1), expected, rtol=1e-13)
     assert phi.shape == (200, 3)
+
+
+def test_tables_asked_for_at_once_are_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a server's preload and a first explanation can ask together
+    calls: list[int] = []
+
+    def slow_leaf_shap(*args: Any) -> Any:
+        calls.append(1)
+        time.sleep(0.05)
+        return leaf_shap(*args)
+
+    monkeypatch.setattr(oblivious, "leaf_shap", slow_leaf_shap)
+    rng = np.random.default_rng(1)
+    forest, X = _forest(rng), rng.normal(size=(20, 3))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: forest.shap_values(X), range(4)))
+    assert len(calls) == 3  # one per tree, not per caller
+    for base, phi in results[1:]:
+        np.testing.assert_array_equal(phi, results[0][1])
+        np.testing.assert_array_equal(base, results[0][0])

@@ -197,3 +197,10 @@ def test_houses_without_a_price_are_left_out_and_decide_nothing(tmp_path: Path) 
     proc = run_cli(["spec", "infer", "--data", str(empty), "--target", "price"], env, 120)
     assert proc.returncode == 2
     assert "no row has a price in 'price' (all 932 empty)" in proc.stderr
+    # a text column named as the target by mistake: stopped at once, for infer and train
+    data = datasets.to_csv("sacramento", tmp_path)
+    for cmd in (["spec", "infer"], ["train", "--no-deploy"]):
+        proc = run_cli([*cmd, "--data", str(data), "--target", "city"], env, 120)
+        assert proc.returncode == 2, proc.stderr
+        assert "'city' is not a price: 932 of 932 cells are not numbers (e.g. " in proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -20,6 +20,7 @@ import functools
 import json
 import math
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import numpy as np
 from prices_predictor.models.catboost import CATBOOST_KINDS
 
 FOREST_ATTR = "_pp_forest"  # where a CatBoost model keeps its forest (not in CatBoost's state)
+_BUILDING = threading.Lock()  # forests and their tables are made once, whoever asks first
 
 
 @dataclass(eq=False)
@@ -93,20 +95,26 @@ class ObliviousForest:
     def _shap_tables(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Per tree its distinct split features (padded with -1) and, per leaf, their
         TreeSHAP values; and the base value (bias plus each tree's weighted mean)."""
-        if self._shap is None:
-            width = int(self.depths.max(initial=0))
-            slots = np.full((len(self.depths), width), -1, dtype=np.int64)
-            tables, base = [], self.bias
-            for t, (features, _, values, weights) in enumerate(self.trees()):
-                cols, phi, mean = leaf_shap(features, values, weights)
-                slots[t, : len(cols)] = cols
-                padded = np.zeros((len(values), width))
-                padded[:, : len(cols)] = phi
-                tables.append(padded)
-                base += mean
-            table = np.concatenate(tables) if tables else np.zeros((0, width))
-            self._shap = (slots, table, float(base))
+        if self._shap is not None:
+            return self._shap
+        with _BUILDING:  # a request and the preload may ask at once: build once
+            if self._shap is None:
+                self._shap = self._build_tables()
         return self._shap
+
+    def _build_tables(self) -> tuple[np.ndarray, np.ndarray, float]:
+        width = int(self.depths.max(initial=0))
+        slots = np.full((len(self.depths), width), -1, dtype=np.int64)
+        tables, base = [], self.bias
+        for t, (features, _, values, weights) in enumerate(self.trees()):
+            cols, phi, mean = leaf_shap(features, values, weights)
+            slots[t, : len(cols)] = cols
+            padded = np.zeros((len(values), width))
+            padded[:, : len(cols)] = phi
+            tables.append(padded)
+            base += mean
+        table = np.concatenate(tables) if tables else np.zeros((0, width))
+        return slots, table, float(base)
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_shap"}
@@ -219,14 +227,19 @@ def forest_of(est: Any) -> ObliviousForest:
     if isinstance(est, ObliviousForest):
         return est
     cached = est.__dict__.get(FOREST_ATTR)
-    if cached is None:
-        # CatBoost's Python API has no in-memory JSON export
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "model.json"
-            est.save_model(str(path), format="json")
-            model = json.loads(path.read_text())
-        cached = est.__dict__[FOREST_ATTR] = from_catboost_json(model, int(est.n_features_in_))
-    return cached
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    with _BUILDING:
+        cached = est.__dict__.get(FOREST_ATTR)
+        if cached is None:
+            # CatBoost's Python API has no in-memory JSON export
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "model.json"
+                est.save_model(str(path), format="json")
+                model = json.loads(path.read_text())
+            cached = from_catboost_json(model, int(est.n_features_in_))
+            est.__dict__[FOREST_ATTR] = cached
+    return cached  # type: ignore[no-any-return]
 
 
 def restore_catboost(state: dict[str, Any], forest: ObliviousForest) -> Any:

@@ -109,6 +109,21 @@ def find_target(df: pd.DataFrame, target: str | None) -> str:
     raise DataError(f"which column is the sale price: {found}? Name it with --target")
 
 
+def _prices(cells: pd.Series, target: str) -> pd.Series:
+    """The target as positive numbers; a column that is not one (a text column named by
+    mistake) stops here rather than at training, naming what its cells are."""
+    price = pd.to_numeric(cells, errors="coerce")
+    written = cells.notna() & (cells.astype(str).str.strip() != "")
+    odd = written & price.isna()
+    if odd.sum() > (1 - MIN_PARSED) * max(int(written.sum()), 1):
+        examples = ", ".join(repr(v) for v in cells[odd].astype(str).unique()[:3])
+        raise DataError(
+            f"'{target}' is not a price: {int(odd.sum()):,} of {int(written.sum()):,} cells "
+            f"are not numbers (e.g. {examples})"
+        )
+    return price.where(price > 0)
+
+
 def _numeric_columns(df: pd.DataFrame, shown: int = 8) -> str:
     """The columns that could hold a price, for the user to pick from."""
     cols = [str(c) for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
@@ -131,7 +146,7 @@ def infer(
     """
     target = find_target(df, target)
     out = Inference(spec={})
-    price = pd.to_numeric(df[target], errors="coerce").where(lambda s: s > 0)
+    price = _prices(df[target], target)
     if known is not None:
         price = price.where(known)
     y = np.log(price)
