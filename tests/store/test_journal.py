@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from prices_predictor.store import predictions as tables
 from prices_predictor.store.journal import ROWS, Journal, JournalFull, read_chunk
 from prices_predictor.store.predictions import predictions, read_recent
 from prices_predictor.store.predlog import PredictionLog
@@ -210,3 +211,21 @@ def _payload(rows: list[dict[str, object]]) -> bytes:
     import orjson
 
     return orjson.dumps(rows)
+
+
+def test_the_shipper_hands_the_gil_to_requests_while_it_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it runs in the server's process: a chunk of thousands of rows in one GIL hold would
+    # stall the request path for Python's switch interval (5 ms) at a time
+    handed: list[int] = []
+    monkeypatch.setattr(tables, "let_requests_run", lambda: handed.append(1))
+    url = f"sqlite:///{tmp_path}/p.db"
+    log = PredictionLog(url, tmp_path / "journal", flush_s=3600)
+    for i in range(1000):
+        log.add(logged([{"a": i}], f"r{i}"))
+    assert log.flush(30)
+    log.close()
+    assert _count(url) == 1000
+    # decoding and inserting, each every YIELD_EVERY rows
+    assert len(handed) >= 2 * (1000 // tables.YIELD_EVERY)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +79,16 @@ ADDED_COLUMNS = {
 }
 PRICE_FIELDS = ("price", "price_low", "price_high")
 DIALECTS = ("sqlite", "postgresql")
+
+
+# The shipper runs beside the request path in the server's process: holding the GIL for a
+# whole chunk (thousands of rows) would stall requests for Python's switch interval (5 ms)
+# at a time. It hands the GIL over every YIELD_EVERY rows (about a millisecond of work).
+YIELD_EVERY = 32
+
+
+def let_requests_run() -> None:
+    time.sleep(0)  # releases the GIL: a waiting request thread takes it now
 
 
 def _json(value: Any) -> str:
@@ -184,9 +195,10 @@ def store(conn: sa.Connection, rows: list[dict[str, Any]], batches: list[dict[st
     """Insert rows and batch records, skipping any already stored (same journal key)."""
     if conn.dialect.name == "sqlite":
         for table, records in (("predictions", rows), ("prediction_batches", batches)):
-            if records:
-                values = [_sqlite_values(r, table) for r in records]
+            for start in range(0, len(records), YIELD_EVERY):
+                values = [_sqlite_values(r, table) for r in records[start : start + YIELD_EVERY]]
                 conn.exec_driver_sql(_SQLITE_INSERT[table], values)
+                let_requests_run()
         return
     from sqlalchemy.dialects.postgresql import insert  # lazy: only on PostgreSQL
 

@@ -209,7 +209,9 @@ class PredictionLog:
     def _store(self, records: list[Record]) -> None:
         rows: list[dict[str, Any]] = []
         batches: list[dict[str, Any]] = []
-        for rec in records:
+        for k, rec in enumerate(records):
+            if k % tables.YIELD_EVERY == tables.YIELD_EVERY - 1:
+                tables.let_requests_run()
             ts = dt.datetime.fromtimestamp(rec.ts_us / 1e6, dt.UTC)
             if rec.kind == ROWS:
                 for i, r in enumerate(orjson.loads(rec.payload)):
