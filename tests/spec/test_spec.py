@@ -11,6 +11,7 @@ import pytest
 
 from prices_predictor.core.errors import UserError
 from prices_predictor.core.settings import Settings
+from prices_predictor.data.split import drop_outliers, protocol_split
 from prices_predictor.spec.choose import apply_settings, choose
 from prices_predictor.spec.io import SpecFileError, dump_yaml, from_dict, json_schema, parse_spec
 from prices_predictor.spec.names import api_name
@@ -64,6 +65,10 @@ def test_the_ames_preset_reproduces_the_engine_as_it_was() -> None:
         (GOOD.replace("key: true", "kee: true"), "features[0] 'sqft': unknown key 'kee'"),
         (GOOD + "interactions: [[sqft, cond]]\n", "'cond' is not a nominal feature"),
         (GOOD.replace("column: price", "column: sqft"), "target: 'sqft' is also a feature"),
+        (
+            GOOD + "outliers: [{column: zone, min: 1}]\n",
+            "outliers[0]: 'zone' is not a numeric feature or the target",
+        ),
         ("target: [oops\n", "line 2: not valid YAML"),
     ],
 )
@@ -93,6 +98,26 @@ def test_a_good_spec_checks_against_its_data(tmp_path: Path) -> None:
     bad = run_cli(["spec", "check", str(f), "--data", str(data)], env, timeout=60)
     assert bad.returncode == 2
     assert f"features[1] 'cond': no such column in {data}" in bad.stderr
+
+
+def test_an_outlier_rule_on_the_price_drops_nominal_sales_from_training_only() -> None:
+    # county records carry $1 transfers between relatives: not market sales
+    spec = parse_spec(GOOD + "outliers: [{column: price, min: 1000}]\n", "spec.yaml")
+    n = 200
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "price": np.where(np.arange(n) % 20 == 0, 1.0, rng.uniform(1e5, 5e5, n)),
+            "sqft": rng.uniform(50, 300, n),
+            "cond": "good",
+            "zone": "A",
+        }
+    )
+    train, holdout = protocol_split(df, 0.2, 42)
+    kept = drop_outliers(train, spec.outliers)
+    assert (kept["price"] >= 1000).all()
+    assert len(kept) == int((train["price"] >= 1000).sum()) < len(train)
+    assert (holdout["price"] == 1.0).any()  # the holdout is scored as it is
 
 
 def test_a_declared_feature_computed_from_the_price_is_warned_of(tmp_path: Path) -> None:

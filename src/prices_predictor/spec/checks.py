@@ -31,8 +31,9 @@ def check_references(spec: DataSpec) -> None:
             if c not in numeric:
                 raise SpecError(f"relations[{i}]: '{c}' is not a numeric feature")
     for i, o in enumerate(spec.outliers):
-        if o.column not in numeric:
-            raise SpecError(f"outliers[{i}]: '{o.column}' is not a numeric feature")
+        # the target too: nominal prices (a $1 transfer between relatives) are not sales
+        if o.column not in numeric and o.column != spec.target.column:
+            raise SpecError(f"outliers[{i}]: '{o.column}' is not a numeric feature or the target")
         if o.min is None and o.max is None:
             raise SpecError(f"outliers[{i}] '{o.column}': give min, max or both")
     if spec.size is not None and spec.size not in numeric:

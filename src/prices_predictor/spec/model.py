@@ -247,7 +247,8 @@ class Relation(_Strict):
 
 
 class Outlier(_Strict):
-    """Training rows outside [min, max] on this column are dropped (never holdout rows)."""
+    """Training rows outside [min, max] on this column (a numeric feature or the target) are
+    dropped (never holdout rows)."""
 
     column: str
     min: float | None = None
