@@ -204,3 +204,19 @@ def test_houses_without_a_price_are_left_out_and_decide_nothing(tmp_path: Path) 
         assert proc.returncode == 2, proc.stderr
         assert "'city' is not a price: 932 of 932 cells are not numbers (e.g. " in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_nominal_prices_are_left_out_of_training_by_a_rule_on_the_price() -> None:
+    # county records: $1 deeds between relatives among the sales
+    df = datasets.load("sacramento")
+    assert "outliers" not in infer(df, "price").spec
+    deeds = df.assign(price=df["price"].where(df.index % 50 != 7, 1))
+    found = infer(deeds, "price")
+    floor = found.spec["outliers"][0]["min"]
+    assert found.spec["outliers"][0]["column"] == "price"
+    assert 1 < floor <= 0.01 * df["price"].median()
+    why = {d.column: d.why for d in found.decisions}["price"]
+    assert f"{(df.index % 50 == 7).sum()} under " in why and "left out of training" in why
+    # the other decisions are those of the clean file
+    clean = {d.column: d.role for d in infer(df, "price").decisions}
+    assert {d.column: d.role for d in found.decisions} == clean

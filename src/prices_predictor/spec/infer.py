@@ -35,6 +35,7 @@ TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", 
 MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
+NOMINAL_SHARE = 0.01  # a price under this share of the median is no market sale
 MONTH_NAME = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 DMY_OR_MDY = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b"  # 25/12/2016 or 12/25/2016
 KEY_COUNT = 4
@@ -124,6 +125,17 @@ def _prices(cells: pd.Series, target: str) -> pd.Series:
     return price.where(price > 0)
 
 
+def _nominal_floor(price: pd.Series) -> tuple[float | None, int]:
+    """(the least market price, how many are below it) when some prices are under 1% of the
+    median: $1 or $10 deeds between relatives, as county records carry them; else (None, 0)."""
+    known = price.dropna()
+    if known.empty:
+        return None, 0
+    floor = float(f"{float(known.median()) * NOMINAL_SHARE:.2g}")
+    below = int((known < floor).sum())
+    return (floor, below) if below else (None, 0)
+
+
 def _numeric_columns(df: pd.DataFrame, shown: int = 8) -> str:
     """The columns that could hold a price, for the user to pick from."""
     cols = [str(c) for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
@@ -149,6 +161,9 @@ def infer(
     price = _prices(df[target], target)
     if known is not None:
         price = price.where(known)
+    floor, nominal = _nominal_floor(price)
+    if floor is not None:
+        price = price.where(price >= floor)
     y = np.log(price)
     features: list[dict[str, Any]] = []
     strength: dict[str, float] = {}
@@ -157,7 +172,13 @@ def infer(
     for col in df.columns:
         col = str(col)
         if col == target:
-            out.decisions.append(Decision(col, "target", "the sale price (log1p)"))
+            why = "the sale price (log1p)"
+            if floor is not None:
+                why += (
+                    f"; {nominal:,} under {floor:,.4g} (1% of the median): no market sales "
+                    "(transfers), left out of training"
+                )
+            out.decisions.append(Decision(col, "target", why))
             continue
         decision, feature = _column(df[col], col, y, len(df))
         if decision.role == "id" and id_col is None and _key(col) != "order":
@@ -193,6 +214,8 @@ def infer(
     engineered = _age(features, sale)
     if engineered:
         spec["engineered"] = engineered
+    if floor is not None:
+        spec["outliers"] = [{"column": target, "min": floor}]
     out.spec = spec
     from_dict(spec, "inferred spec")  # raises if a rule above produced something invalid
     return out
