@@ -62,10 +62,17 @@ fi
 
 # a build needs room for the builder's full venv and its cache: say so rather than fail midway
 root_dir=$("$DOCKER" info -f '{{.DockerRootDir}}' 2>/dev/null || echo /var/lib/docker)
-free_gb=$(df -Pk "$root_dir" | awk 'NR == 2 {print int($4 / 1024 / 1024)}')
-if [ "${free_gb:-0}" -lt "${MIN_FREE_GB:-10}" ]; then
-  echo "only ${free_gb} GB free under $root_dir; the build needs about ${MIN_FREE_GB:-10} GB"
-  echo "(docker builder prune / docker image prune free what earlier builds left)"
+free_gb() { df -Pk "$root_dir" | awk 'NR == 2 {print int($4 / 1024 / 1024)}'; }
+if [ "$(free_gb)" -lt "${MIN_FREE_GB:-10}" ]; then
+  # what earlier runs left: BuildKit's cache, dangling images, and uv's cache entries no
+  # environment uses any more (uv keeps every wheel it ever unpacked: tens of GB over time)
+  log "only $(free_gb) GB free under $root_dir: pruning build caches"
+  "$DOCKER" builder prune -af >/dev/null 2>&1 || true
+  "$DOCKER" image prune -f >/dev/null 2>&1 || true
+  if [ -x .venv/bin/uv ]; then .venv/bin/uv cache prune >/dev/null 2>&1 || true; fi
+fi
+if [ "$(free_gb)" -lt "${MIN_FREE_GB:-10}" ]; then
+  echo "only $(free_gb) GB free under $root_dir; the build needs about ${MIN_FREE_GB:-10} GB"
   exit 1
 fi
 # BuildKit's cache grows by gigabytes per build of a changed lock or source: keep it bounded
