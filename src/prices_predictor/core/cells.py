@@ -95,14 +95,16 @@ def _date_text(text: str, dayfirst: bool) -> dt.date:
         return dt.datetime.fromisoformat(text).date()
     except ValueError:
         pass
-    try:  # dateutil's reading, as the training file's column was read
-        ts: Any = pd.to_datetime(text, format="mixed", dayfirst=dayfirst)
-    except (ValueError, OverflowError):
-        ts = pd.NaT
+    ts = _timestamps(pd.Series([text]), dayfirst).iloc[0]  # as the training column was read
     if pd.isna(ts):
         example = "25/12/2016, day first as in the training file" if dayfirst else "12/25/2016"
         raise ValueError(f"not a date: {text[:40]!r}; send YYYY-MM-DD (or {example})")
     return ts.date()  # type: ignore[no-any-return]
+
+
+def _timestamps(cells: pd.Series, dayfirst: bool) -> pd.Series:
+    """Text as dates the one way every path reads them (files, requests); NaT if not one."""
+    return pd.to_datetime(cells, errors="coerce", format="mixed", dayfirst=dayfirst)
 
 
 def _year_fraction(d: dt.date) -> float:
@@ -131,7 +133,7 @@ def dates(values: Any, n: int, dayfirst: bool = False) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind in "fiub":
         return arr.astype(np.float64)
-    ts = pd.to_datetime(pd.Series(arr), errors="coerce", format="mixed", dayfirst=dayfirst)
+    ts = _timestamps(pd.Series(arr), dayfirst)
     if arr.dtype.kind == "O":  # numbers among text: decimal years as they are
         nums = pd.to_numeric(pd.Series(arr), errors="coerce")
         ts = ts.where(nums.isna())

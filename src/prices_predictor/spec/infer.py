@@ -126,8 +126,9 @@ def _prices(cells: pd.Series, target: str) -> pd.Series:
 
 
 def _nominal_floor(price: pd.Series) -> tuple[float | None, int]:
-    """(the least market price, how many are below it) when some prices are under 1% of the
-    median: $1 or $10 deeds between relatives, as county records carry them; else (None, 0)."""
+    """(the least market price, how many are below it) when some prices are under
+    NOMINAL_SHARE of the median: $1 or $10 deeds between relatives, as county records carry
+    them; else (None, 0)."""
     known = price.dropna()
     if known.empty:
         return None, 0
@@ -175,7 +176,8 @@ def infer(
             why = "the sale price (log1p)"
             if floor is not None:
                 why += (
-                    f"; {nominal:,} under {floor:,.4g} (1% of the median): no market sales "
+                    f"; {nominal:,} under {floor:,.4g} ({NOMINAL_SHARE:.0%} of the median): "
+                    "no market sales "
                     "(transfers), left out of training"
                 )
             out.decisions.append(Decision(col, "target", why))
@@ -265,7 +267,7 @@ def _numeric_column(
     ):
         # short forms only as the whole name ('long' is also a length); the full word also
         # inside a longer one, as in 'X5 latitude' or 'Property Latitude'
-        named = re.fullmatch(f"{short}|{word}", key) or _word_in(word, key)
+        named = re.fullmatch(short, key) or _word_in(word, key)
         if named and nums.abs().max() <= limit:
             coord = {"name": col, "kind": "numeric", "range": {"min": -limit, "max": limit}}
             return Decision(col, "numeric", f"{axis} (name and range): location effect"), coord
