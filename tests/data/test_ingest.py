@@ -56,6 +56,48 @@ def test_file_formats_read_the_same_rows(
     assert cats["Gr Liv Area"].tolist() == head["Gr Liv Area"].tolist()
 
 
+def test_a_parquet_file_with_pandas_extension_types_reads_as_its_csv(tmp_path: Path) -> None:
+    # what a team's pandas code writes: categoricals, nullable integers, floats and
+    # booleans, strings, dates with a time zone
+    n = 120
+    rng = np.random.default_rng(3)
+    area = rng.uniform(600, 3000, n).round()
+    beds = pd.array((area // 500).astype(int), dtype="Int64")
+    beds[::7] = pd.NA
+    garage = pd.array(rng.random(n) < 0.5, dtype="boolean")
+    garage[::11] = pd.NA
+    typed = pd.DataFrame(
+        {
+            "sold": pd.Timestamp("2021-03-01", tz="Asia/Tokyo")
+            + pd.to_timedelta(rng.integers(0, 700, n), "D"),
+            "price": pd.array((area * rng.uniform(90, 140, n)).round(-2), dtype="Float64"),
+            "area": area,
+            "beds": beds,
+            "garage": garage,
+            "pool": rng.random(n) < 0.1,
+            "area_name": pd.Categorical(rng.choice(["north", "south", "east"], n)),
+            "street": pd.array(rng.choice(["Elm", "Oak", None], n), dtype="string"),
+        }
+    )
+    pq_path, csv_path = tmp_path / "typed.parquet", tmp_path / "plain.csv"
+    typed.to_parquet(pq_path, index=False)
+    typed.assign(sold=typed["sold"].dt.strftime("%Y-%m-%d")).to_csv(csv_path, index=False)
+    got, plain = load(str(pq_path), "price"), load(str(csv_path), "price")
+    for col in ("price", "area", "beds", "garage", "pool", "area_name", "street"):
+        assert got[col].dtype.kind == plain[col].dtype.kind, (col, got[col].dtype)
+        pd.testing.assert_series_equal(got[col], plain[col], check_dtype=False)
+    # the sale day as written in Tokyo, not shifted to the UTC day before
+    assert (got["sold"].dt.strftime("%Y-%m-%d") == plain["sold"]).all()
+    env = base_env(tmp_path / "pp")
+    proc = run_cli(["spec", "infer", "--data", str(pq_path), "--target", "price"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    spec = yaml.safe_load(proc.stdout)
+    kinds = {f["name"]: f["kind"] for f in spec["features"]}
+    assert kinds["area_name"] == "nominal" and kinds["beds"] == "numeric"
+    assert spec["size"] == "area"
+
+
 def test_semicolon_and_tab_files_with_their_own_number_marks(
     small_ames: pd.DataFrame, tmp_path: Path
 ) -> None:

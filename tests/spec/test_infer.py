@@ -122,6 +122,32 @@ def test_columns_computed_from_the_price_are_left_out(ames: pd.DataFrame) -> Non
     assert sum("computed from the price" in w for w in why.values()) == 3
 
 
+def test_a_listing_site_export_keeps_its_size_and_drops_its_price_per_size(
+    ames: pd.DataFrame,
+) -> None:
+    # a listing site's sold-homes export: the price per square foot is named with a sign
+    # ('$/SQUARE FEET'), so only the ratio may go, and the listing number is an id
+    head = ames.head(600)
+    price = head["SalePrice"]
+    df = pd.DataFrame(
+        {
+            "PRICE": price,
+            "SQUARE FEET": head["Gr Liv Area"],
+            "$/SQUARE FEET": (price / head["Gr Liv Area"]).round(),
+            "LOT SIZE": head["Lot Area"],
+            "BEDS": head["Bedroom AbvGr"],
+            "MLS#": np.random.default_rng(0).permutation(10**6)[:600] + 10**6,
+        }
+    )
+    found = infer(df, "PRICE")
+    roles = {d.column: d.role for d in found.decisions}
+    why = {d.column: d.why for d in found.decisions}
+    assert roles["SQUARE FEET"] == "numeric" and found.spec["size"] == "SQUARE FEET"
+    assert roles["$/SQUARE FEET"] == "left out"
+    assert why["$/SQUARE FEET"].startswith("computed from the price: with 'SQUARE FEET'")
+    assert roles["MLS#"] == "id" and found.spec["id"] == "MLS#"
+
+
 def test_the_holdout_prices_decide_nothing(ames: pd.DataFrame) -> None:
     df = ames.head(800)
     known = training_rows(len(df))

@@ -244,7 +244,7 @@ class ParquetSource(FileSource):
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         if not categories:
-            return pd.read_parquet(self.path)
+            return _plain_dtypes(pd.read_parquet(self.path), ())
         # lazy: pyarrow only to read Parquet
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -255,7 +255,8 @@ class ParquetSource(FileSource):
             if f.name in categories
             and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
         ]
-        return pd.read_parquet(self.path, read_dictionary=text)
+        df = _plain_dtypes(pd.read_parquet(self.path, read_dictionary=text), categories)
+        return _numeric_levels(df)
 
 
 class ZipSource(FileSource):
@@ -461,6 +462,31 @@ def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
         df[c] = pd.to_numeric(digits.str.replace(dialect.decimal, ".", regex=False)).reindex(
             col.index
         )
+    return df
+
+
+def _plain_dtypes(df: pd.DataFrame, categories: Collection[str]) -> pd.DataFrame:
+    """A Parquet file written from pandas keeps its extension dtypes (categoricals, nullable
+    ``Int64``/``Float64``/``boolean``, ``string``, time-zone-aware dates); each column becomes
+    what the same values read from a CSV would be, so inference, validation and the encoder
+    see one kind of frame whatever the format. Sale dates keep their local wall-clock day
+    (a time zone is dropped, not converted: 00:00 in Tokyo stays that day). Categoricals
+    asked for in ``categories`` stay categoricals."""
+    for c in df.columns:
+        col = df[c]
+        dtype = col.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            if c not in categories:
+                df[c] = col.astype(object).where(col.notna(), np.nan)
+        elif isinstance(dtype, pd.DatetimeTZDtype):
+            df[c] = col.dt.tz_localize(None)
+        elif isinstance(dtype, pd.BooleanDtype) and not col.hasnans:
+            df[c] = col.astype(bool)
+        elif isinstance(dtype, pd.BooleanDtype | pd.StringDtype):
+            df[c] = col.astype(object).where(col.notna(), np.nan)
+        elif pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_numeric_dtype(dtype):
+            integer = pd.api.types.is_integer_dtype(dtype) and not col.hasnans
+            df[c] = col.to_numpy(np.int64 if integer else np.float64, na_value=np.nan)
     return df
 
 

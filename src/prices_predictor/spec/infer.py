@@ -271,7 +271,7 @@ def _numeric_column(
         if named and nums.abs().max() <= limit:
             coord = {"name": col, "kind": "numeric", "range": {"min": -limit, "max": limit}}
             return Decision(col, "numeric", f"{axis} (name and range): location effect"), coord
-    if whole and re.search(r"zip|postcode|postal|(sub)?class|code|type|zone|district", key):
+    if whole and re.search(r"zip|postcode|postal|plz|(sub)?class|code|type|zone|district", key):
         return Decision(col, "nominal", "integer codes named like categories"), {
             "name": col,
             "kind": "nominal",
@@ -497,7 +497,11 @@ def _spearman(x: pd.Series, y: pd.Series) -> float | None:
 
 
 def idlike_name(col: str) -> bool:
-    return bool(re.search(r"(^|_)(id|pid|parcel|apn|folio|order)($|_)", _key(col)))
+    """Named like an id: ``PID``, ``parcel``, ``MLS#``, ``Record #``."""
+    key = _key(col)
+    return bool(re.search(r"(^|_)(id|pid|parcel|apn|folio|order|mls)($|_)", key)) or str(
+        col
+    ).rstrip().endswith("#")
 
 
 def _word_in(pattern: str, key: str) -> bool:

@@ -25,12 +25,14 @@ DERIVED_RMS = 0.01  # log-price error below which two columns reconstruct the pr
 DERIVED_ROWS = 2000  # rows the reconstruction is checked on
 DERIVED_DISTINCT = 20  # fewer values than this cannot carry the price's variation
 RATIO_NAME = re.compile(r"per|cost|pct|percent|ratio|rate|price|value")
+RATIO_MARK = re.compile(r"[$€£¥₹/%]")
 NUMERIC_SHARE = 0.9  # share of a column's cells that must be numbers to be tried
 
 
 def ratio_named(col: str) -> bool:
-    """Named like a ratio or a money amount (``CostPerSqFt``, ``SP_LP_Pct``)."""
-    return bool(RATIO_NAME.search(api_name(str(col))))
+    """Named like a ratio or a money amount (``CostPerSqFt``, ``SP_LP_Pct``, ``$/SQUARE
+    FEET``: a currency sign or a slash, which the API name would drop, count too)."""
+    return bool(RATIO_NAME.search(api_name(str(col))) or RATIO_MARK.search(str(col)))
 
 
 def leaks_in(spec: DataSpec, df: pd.DataFrame) -> dict[str, str]:
