@@ -176,3 +176,25 @@ def test_cli_prices_with_the_registry_champion(
     proc = run_cli(["predict", "--data", str(data), "--out", str(out), "--version", "9"], env)
     assert proc.returncode == 2 and "version 9 not found" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_model_whose_spec_kept_spaces_around_names_still_finds_its_columns(
+    tmp_path: Path,
+) -> None:
+    # specs written before the reader dropped the spaces around header names keep them
+    from prices_predictor.batch.score import read_houses
+    from prices_predictor.spec.io import from_dict
+
+    spec = from_dict(
+        {
+            "target": {"column": " Price "},
+            "features": [
+                {"name": " Area ", "kind": "numeric"},
+                {"name": "Town", "kind": "nominal"},
+            ],
+        }
+    )
+    path = tmp_path / "houses.csv"
+    path.write_text(" Price , Area ,Town\n100000,80,a\n150000,120,b\n")
+    df = read_houses(str(path), spec)
+    assert df[" Area "].tolist() == [80, 120] and df["Town"].tolist() == ["a", "b"]

@@ -200,6 +200,22 @@ def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     df = load(str(french), target="Valeur fonciere")
     assert df["Valeur fonciere"].tolist() == [190100, 1250000]
     assert df["Surface"].tolist() == [97.2, 120]
+    # listing sites' short amounts, several multipliers in one column, and India's lakhs and
+    # crores, in words or in its digit grouping; a header written with spaces around it
+    short = tmp_path / "short.csv"
+    short.write_text(
+        ' Price ,Asking,Area\n$850K,45 Lac,"12,50,000"\n$1.2M,1.2 Cr,"1,20,00,000"\n'
+        '$95k,8.5 Lakhs,"9,500"\n'
+    )
+    df = load(str(short), target="Price")
+    assert list(df.columns) == ["Price", "Asking", "Area"]
+    np.testing.assert_allclose(df["Price"], [850_000, 1_200_000, 95_000], rtol=1e-12)
+    np.testing.assert_allclose(df["Asking"], [4_500_000, 12_000_000, 850_000], rtol=1e-12)
+    np.testing.assert_allclose(df["Area"], [1_250_000, 12_000_000, 9_500], rtol=1e-12)
+    # a letter after a number that is not a multiplier in every cell: text, as written
+    codes = tmp_path / "codes.csv"
+    codes.write_text("price,unit\n100000,3B\n120000,4A\n")
+    assert load(str(codes), target="price")["unit"].tolist() == ["3B", "4A"]
     # as Excel on Windows saves "CSV (semicolon)": Windows-1252, not UTF-8
     windows = tmp_path / "windows.csv"
     windows.write_bytes("Preis;Fläche;Straße\n€185.000;120,5;Königsallee\n".encode("cp1252"))

@@ -210,7 +210,8 @@ def test_a_csv_with_snake_case_names_and_na_text_is_priced_as_predict_prices_it(
     if dialect == "comma":
         rows.to_csv(data, index=False, na_rep="NA")
     else:  # as Excel on Windows saves "CSV (semicolon)", with a column the model ignores
-        rows = rows.assign(Straße="Königsallee")
+        # and a header name with spaces around it, as spreadsheets export them
+        rows = rows.assign(Straße="Königsallee").rename(columns={"gr_liv_area": " gr_liv_area "})
         rows.to_csv(data, index=False, na_rep="NA", sep=";", encoding="cp1252")
     env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
     out, local_out = tmp_path / "out", tmp_path / "local.parquet"

@@ -85,7 +85,10 @@ def read_houses(data: str, spec: DataSpec) -> pd.DataFrame:
     spec's column names. Text columns are read as categoricals (each distinct value parsed
     once; the encoder then works on their codes)."""
     src = source_for(data)
-    names = field_map(spec)
+    # a model trained before the reader dropped the spaces around header names has them in
+    # its spec: the file's names, read without them, still find its columns
+    spaced = {c.strip(): c for c in spec.inputs() if c != c.strip()}
+    names = {**spaced, **field_map(spec)}
     text = {*spec.categorical, *(a for a, c in names.items() if c in set(spec.categorical))}
     df = src.read(text)
     renames = {c: names[c] for c in df.columns if c in names and names[c] != c}

@@ -66,6 +66,9 @@ UNIT = (
     r"(?:sq\.?\s?ft\.?|sqft|ft2|ft²|sf|sq\.?\s?m\.?|sqm|m2|m²|acres?|ha|"
     r"bhk|beds?|bds?|bedrooms?|baths?|ba|bathrooms?|rooms?)"
 )
+# a multiplier after an amount ($850K, $1.2M, 45 Lac, 1.2 Cr): one per cell, and unlike
+# units, several in one column (prices written $850K and $1.2M side by side)
+SCALE = r"(?:k|mn|mio|m|bn|b|lacs?|lakhs?|l|crores?|cr)\b"
 HEADER_SCAN = 20  # rows of a sheet searched for its header
 THOUSANDS_ONLY = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")  # 185.000: either mark
 
@@ -186,7 +189,7 @@ class FileSource(DataSource):
             raise DataError(f"{self.path}: cannot read {self.kind}: {_first_line(exc)}") from exc
         if df.empty or len(df.columns) == 0:
             raise DataError(f"{self.path}: no rows")
-        return df
+        return df.rename(columns=dict(zip(df.columns, trimmed(df.columns), strict=True)))
 
     def header(self) -> list[str]:
         """The column names, reading as little of the file as the format allows."""
@@ -200,7 +203,7 @@ class FileSource(DataSource):
             raise DataError(f"{self.path}: cannot read {self.kind}: {_first_line(exc)}") from exc
         if not names:
             raise DataError(f"{self.path}: no columns")
-        return names
+        return trimmed(names)
 
     @property
     def kind(self) -> str:
@@ -365,6 +368,13 @@ def _header_row(book: Any) -> int:
 FILE_SOURCES: tuple[type[FileSource], ...] = (CsvSource, ParquetSource, ZipSource, ExcelSource)
 
 
+def trimmed(columns: Collection[Any]) -> list[Any]:
+    """Column names without the spaces around them (``' Price '``, as spreadsheets export
+    headers), unless two names would then be one."""
+    names = [c.strip() if isinstance(c, str) else c for c in columns]
+    return names if len(set(names)) == len(names) else list(columns)
+
+
 def source_for(data: str) -> DataSource:
     """Pick the strategy for ``data`` ('ames' or a file path)."""
     if data == AMES:
@@ -436,10 +446,13 @@ def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
     if dialect.decimal == ",":  # French and Nordic sheets group thousands with a (no-break) space
         t = rf"(?:{t}|[ \u00a0\u202f])"
     d = re.escape(dialect.decimal)
-    amount = rf"[-+]?\s*{CURRENCY}?\s*[-+]?(\d{{1,3}}({t}\d{{3}})+|\d+)({d}\d+)?\s*{CURRENCY}?"
+    # thousands (1,250,000), or lakhs and crores as India groups them (12,50,000)
+    digits = rf"(\d{{1,3}}({t}\d{{3}})+|\d{{1,2}}({t}\d{{2}})+{t}\d{{3}}|\d+)"
+    amount = rf"[-+]?\s*{CURRENCY}?\s*[-+]?{digits}({d}\d+)?(\s*{SCALE})?\s*{CURRENCY}?"
     number = re.compile(rf"{amount}(\s*{UNIT})?", re.IGNORECASE)
     unit = re.compile(rf"\s*({UNIT})$", re.IGNORECASE)
-    marks = rf"{CURRENCY}|{t}|{UNIT}$"
+    scale = re.compile(rf"\s*({SCALE})", re.IGNORECASE)
+    marks = rf"{CURRENCY}|{t}|{UNIT}$|\d\s*{SCALE}"
     for c in df.columns:
         col = df[c]
         if col.dtype != object:
@@ -456,13 +469,22 @@ def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
         units = text.str.extract(unit)[0].dropna().str.lower().str.replace(r"[\s.]", "", regex=True)
         if units.str.rstrip("s").nunique() > 1:  # 1 bed, 2 beds: one unit
             continue
-        digits = text.str.replace(unit, "", regex=True).str.replace(
+        bare = text.str.replace(unit, "", regex=True)
+        times = bare.str.extract(scale)[0].map(_scale_factor, na_action="ignore").fillna(1.0)
+        plain = bare.str.replace(scale, "", regex=True).str.replace(
             rf"{CURRENCY}|{t}|\s", "", regex=True, flags=re.IGNORECASE
         )
-        df[c] = pd.to_numeric(digits.str.replace(dialect.decimal, ".", regex=False)).reindex(
-            col.index
-        )
+        values = pd.to_numeric(plain.str.replace(dialect.decimal, ".", regex=False))
+        df[c] = (values * times if (times != 1).any() else values).reindex(col.index)
     return df
+
+
+def _scale_factor(word: str) -> float:
+    """What ``K``, ``M``, ``bn``, ``Lac`` or ``Cr`` after an amount multiplies it by."""
+    w = word.lower().rstrip("s")
+    if w.startswith(("l", "cr")):
+        return 1e7 if w.startswith("cr") else 1e5
+    return {"k": 1e3, "m": 1e6, "mn": 1e6, "mio": 1e6, "b": 1e9, "bn": 1e9}[w]
 
 
 def _plain_dtypes(df: pd.DataFrame, categories: Collection[str]) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from prices_predictor.data.ingest import (
     CsvDialect,
     ExcelSource,
     csv_options,
+    trimmed,
 )
 from prices_predictor.data.validate import ValidationReport, Violation, require_valid, validate
 from prices_predictor.spark import executor
@@ -219,7 +220,11 @@ def _number_rows(
 
 
 def _spec_names(df: DataFrame, spec: DataSpec, data: str) -> DataFrame:
-    """snake_case API names -> the spec's column names; at least one model input present."""
+    """snake_case API names -> the spec's column names; at least one model input present.
+    Spaces around a header's names go, as the local reader drops them."""
+    for old, new in zip(df.columns, trimmed(df.columns), strict=True):
+        if old != new:
+            df = df.withColumnRenamed(old, new)
     names = field_map(spec)
     renames = {c: names[c] for c in df.columns if c in names and names[c] != c}
     both = [c for c, orig in renames.items() if orig in df.columns]
