@@ -143,6 +143,10 @@ def test_a_workbook_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_p
     sheet.append(list(head.columns))
     for row in head.itertuples(index=False):
         sheet.append(list(row))
+    # a read-me sheet before the data, as exports from a CRM carry: the table is read
+    notes = book.create_sheet("README", 0)
+    notes.append(["Exported from the CRM"])
+    notes.append(["Prices in USD"])
     path = tmp_path / "report.xlsx"
     book.save(path)
     src = source_for(str(path))
@@ -212,6 +216,16 @@ def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     np.testing.assert_allclose(df["Price"], [850_000, 1_200_000, 95_000], rtol=1e-12)
     np.testing.assert_allclose(df["Asking"], [4_500_000, 12_000_000, 850_000], rtol=1e-12)
     np.testing.assert_allclose(df["Area"], [1_250_000, 12_000_000, 9_500], rtol=1e-12)
+    # rates written with a percent sign are the numbers written; a dash is an empty cell,
+    # as spreadsheets export them
+    rates = tmp_path / "rates.csv"
+    rates.write_text(
+        "price,tax rate,hoa,beds\n100000,1.25%,120,3\n120000,0.9%,-,5+\n130000,2%,\u2014,4\n"
+    )
+    df = load(str(rates), target="price")
+    assert df["tax rate"].tolist() == [1.25, 0.9, 2.0]
+    assert df["beds"].tolist() == [3, 5, 4]  # a top class of counts, 5+, is its bound
+    assert df["hoa"].iloc[0] == 120 and df["hoa"].iloc[1:].isna().all()
     # a letter after a number that is not a multiplier in every cell: text, as written
     codes = tmp_path / "codes.csv"
     codes.write_text("price,unit\n100000,3B\n120000,4A\n")

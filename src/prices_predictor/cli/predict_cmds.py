@@ -37,7 +37,7 @@ def predict(
     data: Annotated[
         str,
         typer.Option(
-            help="CSV, Parquet, ZIP (one CSV) or Excel workbook (first sheet) of houses; "
+            help="CSV, Parquet, ZIP (one CSV) or Excel workbook (largest sheet) of houses; "
             "original or snake_case names. "
             "Spark: a Parquet file or dataset, or a CSV, at any Hadoop file system URL."
         ),

@@ -1,5 +1,5 @@
 """Ingestion strategies: bundled Ames, CSV, Parquet, ZIP holding one CSV, Excel workbook
-(its first sheet).
+(its largest sheet).
 
 A CSV's separator is read from its header line (comma, semicolon, tab or bar), and a file
 separated by semicolons is taken to write numbers as many European spreadsheets export them
@@ -34,6 +34,11 @@ T = TypeVar("T")
 # (Mas Vnr Type), and the API and the bundled data keep it as one.
 NA_VALUES = (
     "",
+    "-",  # spreadsheets' "nothing here" (and its doubled and dash forms)
+    "--",
+    "\u2013",
+    "\u2014",
+    "?",  # UCI-style files
     "#N/A",
     "#N/A N/A",
     "#NA",
@@ -61,10 +66,11 @@ COMMA_DECIMAL = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+$")  # 1.234,5 or 
 POINT_DECIMAL = re.compile(r"^[-+]?\d+\.\d+$")
 # a currency sign or code before or after the amount (R$ 1.000, 250,000 USD)
 CURRENCY = r"(?:[A-Z]{0,2}\$|[€£¥₹]|Rs\.?|(?:USD|EUR|GBP|CHF|INR|AUD|CAD)\b)"
-# a unit after an area or a count, the same in every cell of a column (1,200 sq ft; 3 bds)
+# a unit after an area, a count or a rate, the same in every cell of a column (1,200 sq ft;
+# 3 bds; 1.25%: the number as written; 5+, a top class of counts: 5)
 UNIT = (
     r"(?:sq\.?\s?ft\.?|sqft|ft2|ft²|sf|sq\.?\s?m\.?|sqm|m2|m²|acres?|ha|"
-    r"bhk|beds?|bds?|bedrooms?|baths?|ba|bathrooms?|rooms?)"
+    r"bhk|beds?|bds?|bedrooms?|baths?|ba|bathrooms?|rooms?|%|\+)"
 )
 # a multiplier after an amount ($850K, $1.2M, 45 Lac, 1.2 Cr): one per cell, and unlike
 # units, several in one column (prices written $850K and $1.2M side by side)
@@ -304,17 +310,19 @@ class ZipSource(FileSource):
 
 
 class ExcelSource(FileSource):
-    """An Excel workbook: the table on its first sheet, from its header row (a report's title
-    and blank lines above the table are skipped)."""
+    """An Excel workbook: the table on its largest sheet (a notes or read-me sheet before the
+    data is passed over), from its header row (a report's title and blank lines above the
+    table are skipped)."""
 
     suffixes = (".xlsx", ".xlsm")
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
         book = self._workbook()
+        sheet = _data_sheet(book)
         df = pd.read_excel(
             book,
-            sheet_name=0,
-            header=_header_row(book),
+            sheet_name=sheet.title,
+            header=_header_row(sheet),
             engine="openpyxl",
             keep_default_na=False,
             na_values=list(NA_VALUES),
@@ -329,8 +337,8 @@ class ExcelSource(FileSource):
     def _header(self) -> list[str]:
         book = self._workbook()
         try:
-            row = _header_row(book) + 1
-            sheet = book.worksheets[0]
+            sheet = _data_sheet(book)
+            row = _header_row(sheet) + 1
             first = next(sheet.iter_rows(min_row=row, max_row=row, values_only=True), ())
         finally:
             book.close()
@@ -353,10 +361,26 @@ class ExcelSource(FileSource):
         return "Excel workbook"
 
 
-def _header_row(book: Any) -> int:
-    """The first sheet's header row (0-based): the first of its widest rows among the first
+def _data_sheet(book: Any) -> Any:
+    """The worksheet with the most cells (rows x columns as the sheet records them, counted
+    where a writer left that out); the first of equals."""
+
+    def cells(sheet: Any) -> int:
+        if sheet.max_row is None or sheet.max_column is None:
+            return sum(len(r) for r in sheet.iter_rows(values_only=True))
+        return int(sheet.max_row) * int(sheet.max_column)
+
+    sheets = book.worksheets
+    best = max(range(len(sheets)), key=lambda i: (cells(sheets[i]), -i))
+    if len(sheets) > 1:
+        log.info("workbook: reading sheet '%s', its largest", sheets[best].title)
+    return sheets[best]
+
+
+def _header_row(sheet: Any) -> int:
+    """A sheet's header row (0-based): the first of its widest rows among the first
     ``HEADER_SCAN`` that holds text only; the first row when none does."""
-    rows = book.worksheets[0].iter_rows(max_row=HEADER_SCAN, values_only=True)
+    rows = sheet.iter_rows(max_row=HEADER_SCAN, values_only=True)
     filled = [[c for c in r if c is not None and str(c).strip()] for r in rows]
     width = max((len(f) for f in filled), default=0)
     for i, cells in enumerate(filled):
