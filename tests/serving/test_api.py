@@ -239,7 +239,8 @@ def test_nan_and_infinity_are_rejected_by_v1_and_nan_is_missing_for_mlflow(
     body = '{"dataframe_records": [{"Gr Liv Area": 1500}, {"Gr Liv Area": NaN}]}'
     r = client.post("/invocations", content=body, headers=json_type)
     assert r.status_code == 200 and len(r.json()["predictions"]) == 2
-    missing = client.post("/invocations", json={"dataframe_records": [{}]}).json()
+    missing = client.post("/invocations", json={"dataframe_records": [{"Gr Liv Area": None}]})
+    missing = missing.json()
     assert r.json()["predictions"][1] == missing["predictions"][0]
     for literal in ("Infinity", "-Infinity"):
         body = f'{{"dataframe_records": [{{"Gr Liv Area": 1500}}, {{"Gr Liv Area": {literal}}}]}}'

@@ -109,6 +109,42 @@ def test_every_body_type_prices_the_same_houses(
     np.testing.assert_allclose(r.json()["predictions"], want, rtol=0, atol=CENT)
 
 
+def test_a_csv_body_is_read_as_predict_reads_the_same_file(
+    server: str, houses: pd.DataFrame, want: np.ndarray
+) -> None:
+    # as Excel in Europe saves it: semicolons, decimal commas, a header name with spaces
+    # around it, and the living area written with its unit
+    frame = houses.rename(columns={"Lot Area": " Lot Area "}).assign(
+        **{"Gr Liv Area": houses["Gr Liv Area"].map(lambda v: f"{v} sq ft")}
+    )
+    body = frame.to_csv(index=False, sep=";", decimal=",").encode()
+    assert b"," in body  # decimal commas are there to be read
+    r = httpx.post(f"{server}/invocations", content=body, headers={"content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["predictions"], want, rtol=0, atol=CENT)
+
+
+@pytest.mark.parametrize("kind", ["split", "csv", "parquet"])
+def test_a_body_with_none_of_the_models_columns_is_refused_not_priced(
+    server: str, houses: pd.DataFrame, kind: str
+) -> None:
+    # another model's columns: every cell would be imputed, one typical price for all rows
+    other = pd.DataFrame({"sqft": [1200.0, 2400.0], "zip code": ["98103", "98105"]})
+    mime, body = _bodies(other)[kind]
+    r = httpx.post(f"{server}/invocations", content=body, headers={"content-type": mime})
+    assert r.status_code == 422, r.text
+    item = r.json()["detail"][0]
+    assert item["field"] == "body" and item["rule"] == "no_model_input"
+    assert "none of the 2 columns sent (sqft, zip code)" in item["message"]
+    # one known column among unknown ones is priced, the others named as ignored
+    mime, body = _bodies(other.assign(**{"Gr Liv Area": [1200, 2400]}))[kind]
+    r = httpx.post(f"{server}/invocations", content=body, headers={"content-type": mime})
+    assert r.status_code == 200 and r.headers["x-ignored-columns"] == "sqft, zip code"
+    v2 = {"inputs": [{"name": "sqft", "shape": [1], "datatype": "FP64", "data": [1200.0]}]}
+    r = httpx.post(f"{server}/v2/models/prices_predictor/infer", json=v2, timeout=10)
+    assert r.status_code == 400 and "is an input of the model" in r.json()["error"]
+
+
 @pytest.mark.parametrize("kind", ["split", "csv", "parquet", "arrow"])
 def test_bad_cells_are_422_naming_column_and_rows_in_every_body_type(
     server: str, houses: pd.DataFrame, kind: str

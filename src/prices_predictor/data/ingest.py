@@ -443,6 +443,13 @@ def priced(df: pd.DataFrame, target: str, source: str) -> tuple[pd.DataFrame, in
     return df.loc[~missing].reset_index(drop=True), unpriced
 
 
+def read_csv_bytes(raw: bytes) -> pd.DataFrame:
+    """A CSV held in memory (a request body), read as the same file would be: its separator,
+    number marks and encoding, formatted numbers, header names without spaces around them."""
+    df = _read_csv(io.BytesIO(raw), (), csv_options(raw[:HEAD_BYTES]))
+    return df.rename(columns=dict(zip(df.columns, trimmed(df.columns), strict=True)))
+
+
 def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> pd.DataFrame:
     df = pd.read_csv(
         source,

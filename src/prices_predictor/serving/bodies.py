@@ -105,13 +105,12 @@ def _split(data: Any) -> Columns:
 
 
 def _from_csv(raw: bytes) -> Columns:
+    """Read as ``predict`` reads the same file (separator, decimal commas, ``$42,000``)."""
     # lazy: pandas and the file reader are needed by CSV bodies only
-    import pandas as pd
-
-    from prices_predictor.data.ingest import NA_VALUES  # lazy: with pandas, for CSV only
+    from prices_predictor.data.ingest import read_csv_bytes
 
     try:
-        frame = pd.read_csv(io.BytesIO(raw), keep_default_na=False, na_values=list(NA_VALUES))
+        frame = read_csv_bytes(raw)
     except Exception as exc:  # the parser's errors all mean "not a CSV table"
         raise InputError("body", "csv", f"cannot read CSV: {str(exc).splitlines()[0]}") from None
     return {str(c): _text_as_category(frame[c]) for c in frame.columns}, len(frame)

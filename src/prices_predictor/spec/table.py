@@ -88,6 +88,17 @@ def check_table(
         else:
             seen.add(column)
             given.append((name, column, values))
+    if n and not given and not errors:
+        # every cell would be imputed: the typical price, for any body (a semicolon file read
+        # as one column, another model's columns), is no price of these houses
+        sent = ", ".join(str(c) for c in list(columns)[:3]) or "none"
+        expected = ", ".join(plan.spec.inputs()[:3])
+        message = (
+            f"none of the {len(columns)} columns sent ({sent}) is an input of the model "
+            f"(expected e.g. {expected})"
+        )
+        refused = _error(prefix, "body", "no_model_input", message)
+        return TableCheck(Table({}, n), ignored, [refused])
     parsed: dict[str, Any] = {**_number_block(given, n, plan, today), **_text_block(given, n, plan)}
     out: dict[str, Any] = {}
     for name, column, values in given:
