@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import private_home, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # an Optuna search: about a minute
 
 
 def test_tune_never_registers_a_worse_cv_than_the_defaults_and_shows_progress(

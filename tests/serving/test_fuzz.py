@@ -14,6 +14,8 @@ from prices_predictor.serving.app import create_app
 from tests.servers import redis_server
 from tests.serving.fixtures import make_settings, wait_ready
 
+# 40 examples for each of the API's operations take over a minute: `make test-slow` runs it
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 EXAMPLES_PER_OPERATION = 40
 SKIPPED_CHECKS = [
     schemathesis.checks.positive_data_acceptance,  # a valid-by-schema body can still be 503/422

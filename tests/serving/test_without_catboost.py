@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import base_env, run_cli
 from tests.servers import api_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+# trains a blend with a CatBoost member, then serves it in a process without the library
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.long]
 
 HOUSE = {"gr_liv_area": 1710, "overall_qual": 7, "neighborhood": "CollgCr", "year_built": 2003}
 
