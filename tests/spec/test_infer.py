@@ -185,6 +185,19 @@ def test_no_price_column_is_a_clear_error() -> None:
         infer(pd.DataFrame({"Sale_Price ": [1, 2], "x": [1, 2]}), "sale price")
 
 
+@pytest.mark.parametrize("name", ["Kaufpreis", "precio", "prix", "Valeur fonciere", "sale_amount"])
+def test_a_price_named_in_another_language_or_as_an_amount_is_the_target(name: str) -> None:
+    df = datasets.load("windsor").rename(columns={"price": name})
+    found = infer(df)
+    assert found.spec["target"]["column"] == name
+    # an asking price beside it, in the same language, is a price column: left out
+    asked = df.assign(Angebotspreis=df[name] * 1.05)
+    roles = {d.column: d.role for d in infer(asked, name).decisions}
+    assert roles["Angebotspreis"] == "left out"
+    with pytest.raises(DataError, match="which column is the sale price"):
+        infer(df.assign(precio_lista=df[name]))  # two of them: the user says which
+
+
 def test_cli_prints_the_yaml_and_the_decisions(tmp_path: Path) -> None:
     data = datasets.to_csv("windsor", tmp_path)
     out = tmp_path / "windsor.yaml"

@@ -32,6 +32,11 @@ from prices_predictor.spec.leaks import derived_from_price, ratio_named
 from prices_predictor.spec.names import api_name, did_you_mean
 
 TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
+# a sale price in other words and languages (Kaufpreis, precio, prix, Valeur fonciere, sale
+# amount), when no column says "price"
+PRICE_WORDS = frozenset(("preis", "precio", "prix", "prezzo", "preco", "preço", "prijs", "pris"))
+VALUE_WORDS = frozenset(("valor", "valeur"))  # the target's name only: also a land value's
+AMOUNT_NAMES = ("sale_amount", "sales_amount", "sold_amount", "sale_value", "sold_for")
 MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
@@ -99,7 +104,9 @@ def find_target(df: pd.DataFrame, target: str | None) -> str:
     named = [c for c in df.columns if _key(c) in TARGET_NAMES]
     if len(named) == 1:
         return str(named[0])
-    pricey = [c for c in df.columns if "price" in _key(c)]
+    pricey = [c for c in df.columns if "price" in _key(c)] or [
+        c for c in df.columns if _price_word(_key(c))
+    ]
     if len(pricey) == 1:
         return str(pricey[0])
     if not named and not pricey:
@@ -234,7 +241,7 @@ def _column(s: pd.Series, col: str, y: pd.Series, n: int) -> tuple[Decision, dic
     distinct = present.nunique()
     if distinct <= 1:
         return Decision(col, "left out", "constant"), None
-    if "price" in _key(col):
+    if "price" in _key(col) or _price_word(_key(col), values=False):
         return Decision(col, "left out", "a price column: it would leak the answer"), None
     if pd.api.types.is_datetime64_any_dtype(s.dtype):  # to_numeric would make them numbers
         return Decision(col, "date", "dates"), {"name": col, "kind": "date"}
@@ -494,6 +501,15 @@ def _spearman(x: pd.Series, y: pd.Series) -> float | None:
     if len(frame) < 3 or frame["x"].nunique() < 2:
         return None
     return float(frame["x"].rank().corr(frame["y"].rank()))
+
+
+def _price_word(key: str, values: bool = True) -> bool:
+    """Named like a price without the English word: a word of the name (or the end of a
+    German compound: Kaufpreis) is a price in another language, or the name is a sale
+    amount; ``values``: a value (Valeur fonciere) too."""
+    words = key.split("_")
+    words_of = PRICE_WORDS | VALUE_WORDS if values else PRICE_WORDS
+    return key in AMOUNT_NAMES or any(w in words_of or w.endswith("preis") for w in words)
 
 
 def idlike_name(col: str) -> bool:
