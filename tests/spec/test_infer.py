@@ -198,6 +198,26 @@ def test_a_price_named_in_another_language_or_as_an_amount_is_the_target(name: s
         infer(df.assign(precio_lista=df[name]))  # two of them: the user says which
 
 
+@pytest.mark.parametrize(
+    ("living", "land"),
+    [
+        ("Wohnfläche", "Grundstücksfläche"),
+        ("Surface réelle bâti", "Surface terrain"),
+        ("superficie_construida", "superficie_terreno"),
+        ("Living area (m²)", "plot"),
+    ],
+)
+def test_the_house_size_is_found_by_its_name_in_other_languages(living: str, land: str) -> None:
+    df = datasets.load("windsor").rename(columns={"lotsize": land})
+    # a living area: what the lot size would be for a house on a tenth of it, plus noise
+    rng = np.random.default_rng(0)
+    df[living] = (df[land] / 10 * rng.uniform(0.8, 1.2, len(df))).round()
+    found = infer(df, "price")
+    assert found.spec["size"] == living  # the house before its land
+    assert from_dict(found.spec).monotone().get(living) == 1
+    assert infer(df.drop(columns=[living]), "price").spec["size"] == land
+
+
 def test_cli_prints_the_yaml_and_the_decisions(tmp_path: Path) -> None:
     data = datasets.to_csv("windsor", tmp_path)
     out = tmp_path / "windsor.yaml"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,9 +70,12 @@ SCALES: tuple[tuple[str, ...], ...] = (
     ("Unf", "LwQ", "Rec", "BLQ", "ALQ", "GLQ"),
 )
 SIZE_PATTERNS = (
-    r"liv.*area|living|gr.?liv|floor.?area|sq.?f(ee)?t|square.?f(ee)?t|^size$|^area$|^square$",
+    r"liv.*area|living|gr.?liv|floor.?area|sq.?f(ee)?t|square.?f(ee)?t|^size$|^area$|^square$"
+    # other languages: Wohnflaeche, surface (reelle bati), superficie (construida), m2 built
+    r"|wohnfl|^surface$|surface_(reelle_)?bati|surface_habitable|superficie(?!.*(terreno|parcela))"
+    r"|construid|floor_size|size_sqm|^sqm$|area_m2",
     r"total.*(sf|sqft|area)|(sf|sqft|area).*total|built.?up|building.?area|^m2$",
-    r"lot.?size|lot.?area|^lot$|land.?area|land.?size",
+    r"lot.?size|lot.?area|^lot$|land.?area|land.?size|grundst|terreno|surface_terrain|plot",
 )
 
 
@@ -417,7 +421,8 @@ def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> 
     numeric = [
         f["name"]
         for f in features
-        if f["kind"] == "numeric" and not re.search(r"per|cost|value|pct|ratio", _key(f["name"]))
+        if f["kind"] == "numeric"
+        and not re.search(r"(^|_)per(_|$)|cost|value|pct|ratio", _key(f["name"]))
     ]
     for pattern in SIZE_PATTERNS:
         found = [c for c in numeric if re.search(pattern, _key(c))]
@@ -527,6 +532,13 @@ def _word_in(pattern: str, key: str) -> bool:
 
 
 def _key(col: Any) -> str:
-    """Lower-case, separators as '_', camelCase split: 'livingArea' -> 'living_area'."""
+    """Lower-case, separators as '_', camelCase split: 'livingArea' -> 'living_area';
+    letters with accents as their base letter, German ones spelt out: 'Wohnfläche' ->
+    'wohnflaeche', 'Surface réelle' -> 'surface_reelle'."""
+    text = str(col).translate(_SPELT_OUT)
+    return api_name(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
 
-    return api_name(str(col))
+
+_SPELT_OUT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 DERIVED_RMS = 0.01  # log-price error below which two columns reconstruct the price
 DERIVED_ROWS = 2000  # rows the reconstruction is checked on
 DERIVED_DISTINCT = 20  # fewer values than this cannot carry the price's variation
-RATIO_NAME = re.compile(r"per|cost|pct|percent|ratio|rate|price|value")
+# 'per' as a word of the API name (cost_per_sf), not inside one (superficie)
+RATIO_NAME = re.compile(r"(?:^|_)per(?:_|$)|cost|pct|percent|ratio|rate|price|value")
 RATIO_MARK = re.compile(r"[$€£¥₹/%]")
 NUMERIC_SHARE = 0.9  # share of a column's cells that must be numbers to be tried
 
