@@ -4,6 +4,7 @@ the model's dates (training, ``predict``, requests of text dates) reads them tha
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +121,18 @@ def _served_dates_read_as_the_file_writes_them(
             assert r.status_code == 200, (how, r.text)
             got = np.array([p["price"] for p in r.json()["predictions"]])
             np.testing.assert_allclose(got, iso, rtol=1e-6, err_msg=how)
+        # a table whose dates carry a time zone, as pandas writes one (Parquet: zoned
+        # timestamps; CSV: an offset after the time): the local day counts
+        zoned = houses.assign(sold=sold.tz_localize("Asia/Tokyo"))
+        pq_body = io.BytesIO()
+        zoned.to_parquet(pq_body, index=False)
+        for mime, raw in (
+            ("application/vnd.apache.parquet", pq_body.getvalue()),
+            ("text/csv", zoned.to_csv(index=False).encode()),
+        ):
+            r = c.post("/invocations", content=raw, headers={"content-type": mime})
+            assert r.status_code == 200, (mime, r.text)
+            np.testing.assert_allclose(r.json()["predictions"], iso, rtol=1e-6, err_msg=mime)
         one = c.post("/v1/predict", json={**rows[0], "sold": written["dayfirst"][0]})
         assert one.status_code == 200 and one.json()["price"] == pytest.approx(iso[0], rel=1e-6)
         for bad, words in (("31/31/2016", "not a date"), (0, "decimal year"), (True, "text")):

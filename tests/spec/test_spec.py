@@ -208,3 +208,28 @@ def test_the_preset_is_chosen_for_ames_columns_and_inference_otherwise(
     assert chosen.how == "inferred" and chosen.spec.size == "living_area_sqft"
     with pytest.raises(UserError, match="no 'SalePrice' column"):
         choose(small_ames.drop(columns=["SalePrice"]), None, None, "x")
+
+
+def test_a_column_of_true_false_is_one_zero_where_numbers_are_read_in_a_table() -> None:
+    # a training file's boolean column (a Parquet bool, a CSV's True/False) is a numeric
+    # feature of 1/0: a body sending that column as booleans is read the same way
+    from prices_predictor.spec.table import TablePlan, check_table
+
+    spec = from_dict(
+        {
+            "target": {"column": "price"},
+            "features": [
+                {"name": "area", "kind": "numeric", "range": {"min": 0}},
+                {"name": "garage", "kind": "numeric", "range": {"min": 0}},
+            ],
+        }
+    )
+    plan = TablePlan.of(spec)
+    columns = {"area": np.array([80.0, 95.0, 60.0]), "garage": np.array([True, False, None])}
+    checked = check_table(columns, 3, plan)
+    assert checked.errors == []
+    np.testing.assert_array_equal(checked.table.columns["garage"], [1.0, 0.0, np.nan])
+    # a true/false among numbers or text is still no number, named with its row
+    for odd, rows in (([1.0, True, 0.0], "row 1"), (["1", "2", "yes"], "row 2")):
+        bad = check_table({**columns, "garage": np.array(odd, dtype=object)}, 3, plan)
+        assert bad.errors[0]["field"] == "garage" and bad.errors[0]["message"].endswith(rows)

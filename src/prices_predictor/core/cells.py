@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -103,8 +104,18 @@ def _date_text(text: str, dayfirst: bool) -> dt.date:
 
 
 def _timestamps(cells: pd.Series, dayfirst: bool) -> pd.Series:
-    """Text as dates the one way every path reads them (files, requests); NaT if not one."""
-    return pd.to_datetime(cells, errors="coerce", format="mixed", dayfirst=dayfirst)
+    """Text as dates the one way every path reads them (files, requests); NaT if not one.
+    A date written with its UTC offset (``2022-05-01T00:00:00-04:00``, as pandas writes a
+    zoned column) keeps its local day: the offset is dropped, not applied."""
+    with warnings.catch_warnings():  # mixed offsets: pandas warns, then gives objects
+        warnings.simplefilter("ignore", FutureWarning)
+        ts = pd.to_datetime(cells, errors="coerce", format="mixed", dayfirst=dayfirst)
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return ts.dt.tz_localize(None)
+    if ts.dtype == object:
+        local = [v.replace(tzinfo=None) if isinstance(v, dt.datetime) else None for v in ts]
+        return pd.Series(pd.to_datetime(local, errors="coerce"), index=cells.index)
+    return ts
 
 
 def _year_fraction(d: dt.date) -> float:
@@ -135,7 +146,10 @@ def dates(values: Any, n: int, dayfirst: bool = False) -> np.ndarray:
         return arr.astype(np.float64)
     ts = _timestamps(pd.Series(arr), dayfirst)
     if arr.dtype.kind == "O":  # numbers among text: decimal years as they are
-        nums = pd.to_numeric(pd.Series(arr), errors="coerce")
+        # (timestamps, as an Arrow body's zoned column arrives, are dates, not nanoseconds)
+        stamps = np.array([isinstance(v, dt.date | np.datetime64) for v in arr], dtype=bool)
+        plain = pd.Series(arr).mask(stamps)  # the dates aside
+        nums = pd.to_numeric(plain, errors="coerce")
         ts = ts.where(nums.isna())
     year = ts.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
     start = pd.to_datetime(ts.dt.year.astype("Int64").astype(str) + "-01-01", errors="coerce")

@@ -176,16 +176,16 @@ NUMBERS = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "e
 
 
 def _as_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Cells as float64 (NaN where missing) and which cells are not numbers at all (text,
-    true/false)."""
+    """Cells as float64 (NaN where missing) and which cells are not numbers at all (text;
+    true/false among numbers). A column of true/false only is 1/0, as a training file's
+    yes/no column of booleans was read (a Parquet ``bool``, a CSV's True/False)."""
     arr = values if isinstance(values, np.ndarray) else np.asarray(values)
-    if arr.dtype.kind in "fiu":
+    if arr.dtype.kind in "fiub":
         return arr.astype(np.float64), np.zeros(len(arr), dtype=bool)
-    if arr.dtype.kind == "b":
-        return arr.astype(np.float64), np.ones(len(arr), dtype=bool)
     obj = arr if arr.dtype.kind == "O" else arr.astype(object)
     missing = pd.isna(obj)
-    if pd.api.types.infer_dtype(obj, skipna=True) in NUMBERS:  # numbers and nulls only
+    kind = pd.api.types.infer_dtype(obj, skipna=True)
+    if kind in NUMBERS or kind == "boolean":  # numbers (or true/false) and nulls only
         return np.where(missing, np.nan, obj).astype(np.float64), np.zeros(len(obj), dtype=bool)
     missing |= obj == ""
     nums = pd.to_numeric(pd.Series(obj), errors="coerce").to_numpy(dtype=np.float64)
