@@ -148,7 +148,7 @@ def dates(values: Any, n: int, dayfirst: bool = False) -> np.ndarray:
     if arr.dtype.kind == "O":  # numbers among text: decimal years as they are
         # (timestamps, as an Arrow body's zoned column arrives, are dates, not nanoseconds)
         stamps = np.array([isinstance(v, dt.date | np.datetime64) for v in arr], dtype=bool)
-        plain = pd.Series(arr).mask(stamps)  # the dates aside
+        plain = pd.Series(arr, dtype=object).mask(stamps)  # the dates aside
         nums = pd.to_numeric(plain, errors="coerce")
         ts = ts.where(nums.isna())
     year = ts.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
