@@ -16,7 +16,7 @@ from ops.stack import Ports, Stack
 from prices_predictor.store.predictions import predictions
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # the whole stack up: about 1.5 minutes
 
 
 @pytest.fixture()

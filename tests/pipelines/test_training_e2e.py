@@ -122,6 +122,7 @@ print(json.dumps({{"pred": pred.tolist(), "no_pid": no_pid.tolist(), "y": df["Sa
     assert res["inputs"][0] == "Lot Frontage"
 
 
+@pytest.mark.long  # two more pipeline runs: about a minute, in make test-slow
 def test_pipeline_runs_are_in_zenml_and_ingestion_is_cached(
     full_run: tuple[dict[str, str], str],
 ) -> None:
