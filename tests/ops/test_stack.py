@@ -78,9 +78,16 @@ def test_stack_serves_scrapes_reloads_and_loses_nothing(stack: Stack) -> None:
     src = c.get_model_version("prices_predictor", "1")
     import mlflow
 
+    # the process-wide URIs go back afterwards: later tests in this process (make test-slow)
+    # must not resolve models:/ against this stack's server once it is stopped
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     mlflow.set_tracking_uri(stack.mlflow_url)
     mlflow.set_registry_uri(stack.mlflow_url)
-    v2 = mlflow.register_model(src.source, "prices_predictor").version
+    try:
+        v2 = mlflow.register_model(src.source, "prices_predictor").version
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
     c.set_registered_model_alias("prices_predictor", "champion", v2)
 
     def served() -> bool:

@@ -179,6 +179,7 @@ def test_mlflow_spark_udf_on_the_registered_model_agrees(
     monkeypatch.setenv("PP_HOME", env["PP_HOME"])
     get_settings.cache_clear()
     mlflow.set_tracking_uri(f"sqlite:///{env['PP_HOME']}/mlflow.db")
+    mlflow.set_registry_uri(f"sqlite:///{env['PP_HOME']}/mlflow.db")
     theirs = mlflow.pyfunc.spark_udf(
         spark, "models:/prices_predictor/1", env_manager="local", result_type="double"
     )
