@@ -195,7 +195,7 @@ class FileSource(DataSource):
             raise DataError(f"{self.path}: cannot read {self.kind}: {_first_line(exc)}") from exc
         if df.empty or len(df.columns) == 0:
             raise DataError(f"{self.path}: no rows")
-        return df.rename(columns=dict(zip(df.columns, trimmed(df.columns), strict=True)))
+        return with_trimmed_names(df)
 
     def header(self) -> list[str]:
         """The column names, reading as little of the file as the format allows."""
@@ -399,6 +399,11 @@ def trimmed(columns: Collection[Any]) -> list[Any]:
     return names if len(set(names)) == len(names) else list(columns)
 
 
+def with_trimmed_names(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its column names :func:`trimmed`."""
+    return df.rename(columns=dict(zip(df.columns, trimmed(df.columns), strict=True)))
+
+
 def source_for(data: str) -> DataSource:
     """Pick the strategy for ``data`` ('ames' or a file path)."""
     if data == AMES:
@@ -446,8 +451,7 @@ def priced(df: pd.DataFrame, target: str, source: str) -> tuple[pd.DataFrame, in
 def read_csv_bytes(raw: bytes) -> pd.DataFrame:
     """A CSV held in memory (a request body), read as the same file would be: its separator,
     number marks and encoding, formatted numbers, header names without spaces around them."""
-    df = _read_csv(io.BytesIO(raw), (), csv_options(raw[:HEAD_BYTES]))
-    return df.rename(columns=dict(zip(df.columns, trimmed(df.columns), strict=True)))
+    return with_trimmed_names(_read_csv(io.BytesIO(raw), (), csv_options(raw[:HEAD_BYTES])))
 
 
 def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> pd.DataFrame:

@@ -38,6 +38,7 @@ TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", 
 PRICE_WORDS = frozenset(("preis", "precio", "prix", "prezzo", "preco", "preço", "prijs", "pris"))
 VALUE_WORDS = frozenset(("valor", "valeur"))  # the target's name only: also a land value's
 AMOUNT_NAMES = ("sale_amount", "sales_amount", "sold_amount", "sale_value", "sold_for")
+_VALUE_OR_PRICE = PRICE_WORDS | VALUE_WORDS
 MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
@@ -245,7 +246,8 @@ def _column(s: pd.Series, col: str, y: pd.Series, n: int) -> tuple[Decision, dic
     distinct = present.nunique()
     if distinct <= 1:
         return Decision(col, "left out", "constant"), None
-    if "price" in _key(col) or _price_word(_key(col), values=False):
+    key = _key(col)
+    if "price" in key or _price_word(key, values=False):
         return Decision(col, "left out", "a price column: it would leak the answer"), None
     if pd.api.types.is_datetime64_any_dtype(s.dtype):  # to_numeric would make them numbers
         return Decision(col, "date", "dates"), {"name": col, "kind": "date"}
@@ -418,12 +420,7 @@ def _stays(c: str, d: str) -> bool:
 
 
 def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> str | None:
-    numeric = [
-        f["name"]
-        for f in features
-        if f["kind"] == "numeric"
-        and not re.search(r"(^|_)per(_|$)|cost|value|pct|ratio", _key(f["name"]))
-    ]
+    numeric = [f["name"] for f in features if f["kind"] == "numeric" and not ratio_named(f["name"])]
     for pattern in SIZE_PATTERNS:
         found = [c for c in numeric if re.search(pattern, _key(c))]
         if found:
@@ -513,7 +510,7 @@ def _price_word(key: str, values: bool = True) -> bool:
     German compound: Kaufpreis) is a price in another language, or the name is a sale
     amount; ``values``: a value (Valeur fonciere) too."""
     words = key.split("_")
-    words_of = PRICE_WORDS | VALUE_WORDS if values else PRICE_WORDS
+    words_of = _VALUE_OR_PRICE if values else PRICE_WORDS
     return key in AMOUNT_NAMES or any(w in words_of or w.endswith("preis") for w in words)
 
 
