@@ -22,20 +22,29 @@ def test_bundled_ames_has_the_de_cock_shape() -> None:
     assert AmesSource().fingerprint().startswith("ames-")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "zip", "xlsx"])
+@pytest.mark.parametrize(
+    "fmt",
+    ["csv", "parquet", "zip", "xlsx", "csv.gz", "tsv.bz2", "txt.xz", "txt", "tsv.gz", "txt.zip"],
+)
 def test_file_formats_read_the_same_rows(
     fmt: str, small_ames: pd.DataFrame, tmp_path: Path
 ) -> None:
     head = small_ames.head(50)
     path = tmp_path / f"data.{fmt}"
-    if fmt == "csv":
+    if fmt.startswith("csv"):  # pandas compresses by the name's suffix, as gzip would
         head.to_csv(path, index=False)
+    elif fmt.startswith(("tsv", "txt")):  # tab-separated, as MLS exports name them
+        head.to_csv(path, sep="\t", index=False)
     elif fmt == "parquet":
         head.to_parquet(path, index=False)
     elif fmt == "xlsx":
         head.to_excel(path, index=False)
-    else:
+    elif fmt == "txt.zip":  # an archive whose one table is tab-separated text
         with zipfile.ZipFile(path, "w") as z:
+            z.writestr("houses.txt", head.to_csv(sep="\t", index=False))
+    else:
+        with zipfile.ZipFile(path, "w") as z:  # the read-me beside the table is no table
+            z.writestr("README.txt", "Sales of 2010, exported from the county's system.\n")
             z.writestr("houses.csv", head.to_csv(index=False))
     df = load(str(path))
     assert len(df) == 50
@@ -103,9 +112,9 @@ def test_semicolon_and_tab_files_with_their_own_number_marks(
 ) -> None:
     head = small_ames.head(50)[["Gr Liv Area", "Neighborhood", "Lot Frontage", "SalePrice"]]
     head = head.assign(per_sf=head["SalePrice"] / head["Gr Liv Area"])
-    euro, tab = tmp_path / "euro.csv", tmp_path / "tab.csv"
+    euro, tab = tmp_path / "euro.csv", tmp_path / "tab.txt.gz"
     head.to_csv(euro, sep=";", decimal=",", index=False)  # 1234,5 as a European sheet exports
-    head.to_csv(tab, sep="\t", index=False)
+    head.to_csv(tab, sep="\t", index=False)  # gzip-compressed, by its name
     for path in (euro, tab):
         df = load(str(path))
         assert list(df.columns) == list(head.columns), path
@@ -125,11 +134,12 @@ def test_semicolon_and_tab_files_with_their_own_number_marks(
     head.to_csv(points, sep=";", index=False)
     np.testing.assert_allclose(load(str(points))["per_sf"], head["per_sf"], rtol=1e-12)
     # the CLI reads them as training does
-    proc = run_cli(["spec", "infer", "--data", str(euro), "--quiet"], base_env(tmp_path / "pp"))
-    assert proc.returncode == 0, proc.stderr
-    spec = yaml.safe_load(proc.stdout)
-    kinds = {f["name"]: f["kind"] for f in spec["features"]}
-    assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal"
+    for path in (euro, tab):
+        proc = run_cli(["spec", "infer", "--data", str(path), "--quiet"], base_env(tmp_path / "pp"))
+        assert proc.returncode == 0, proc.stderr
+        spec = yaml.safe_load(proc.stdout)
+        kinds = {f["name"]: f["kind"] for f in spec["features"]}
+        assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal", path
 
 
 def test_a_workbook_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_path: Path) -> None:
@@ -260,6 +270,12 @@ def test_the_spark_engine_reads_the_separator_and_refuses_what_it_cannot_read(
         _csv_dialect(str(euro))
     with pytest.raises(DataError, match=r"decimal commas.*--engine local"):
         _csv_dialect(str(commas))
+    # a compressed file's dialect is read from its text; xz is for the local engine only
+    zipped = tmp_path / "points.tsv.gz"
+    pd.read_csv(points, sep=";").to_csv(zipped, sep="\t", index=False)
+    assert _csv_dialect(str(zipped)).sep == "\t"
+    with pytest.raises(DataError, match=r"xz-compressed.*--engine local.*gzip or bzip2"):
+        read_table(None, str(tmp_path / "houses.csv.xz"))  # type: ignore[arg-type]
 
 
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
@@ -279,12 +295,21 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         z.writestr("b.csv", "SalePrice\n1\n")
     badxlsx = tmp / "bad.xlsx"
     badxlsx.write_bytes(b"PK not a workbook")
-    txt = tmp / "data.txt"
+    txt = tmp / "data.json"
     txt.write_text("x")
+    xls = tmp / "sales.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0 an OLE2 workbook")
+    badgz = tmp / "sales.csv.gz"
+    badgz.write_bytes(b"\x1f\x8b\x08 cut short")
+    gzipped_parquet = tmp / "sales.parquet.gz"
+    gzipped_parquet.write_bytes(b"\x1f\x8b")
     return {
         "missing": (tmp / "nope.csv", "file not found"),
         "directory": (tmp, "is a directory"),
-        "unknown extension": (txt, "unknown file type '.txt'"),
+        "unknown extension": (txt, "unknown file type '.json'"),
+        "old excel": (xls, "an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV"),
+        "broken gzip": (badgz, "cannot read CSV"),
+        "compressed parquet": (gzipped_parquet, "type '.parquet.gz', expected one of .csv, .tsv"),
         "empty": (empty, "file is empty"),
         "header only": (header_only, "no rows"),
         "no target": (no_target, "no 'SalePrice' column"),
@@ -301,6 +326,9 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "missing",
         "directory",
         "unknown extension",
+        "old excel",
+        "broken gzip",
+        "compressed parquet",
         "empty",
         "header only",
         "no target",

@@ -3,6 +3,8 @@ Redis being down does, and the files a job leaves (no worker runs here)."""
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import os
 import time
@@ -109,6 +111,23 @@ def test_an_excel_workbook_is_a_file_of_houses_too(
         files={"file": ("houses.xlsx", b"PK\x03\x04broken", "application/octet-stream")},
     )
     assert r.status_code == 422 and "not a valid ZIP archive" in r.text
+
+
+def test_a_compressed_csv_is_read_by_its_content_whatever_its_name(
+    api: TestClient, small_ames: pd.DataFrame
+) -> None:
+    from prices_predictor.data.ingest import source_for
+
+    for compress, suffix in ((gzip.compress, ".csv.gz"), (bz2.compress, ".csv.bz2")):
+        body = compress(small_ames.head(30).to_csv(sep="\t", index=False).encode())
+        r = api.post("/v1/jobs", files={"file": ("houses.dat", body, "application/octet-stream")})
+        assert r.status_code == 202, r.text
+        stored = _jobs_dir(api) / r.json()["id"] / f"input{suffix}"
+        assert stored.read_bytes() == body
+        rows = source_for(str(stored)).read()  # what the worker reads, as predict would
+        assert rows["SalePrice"].tolist() == small_ames.head(30)["SalePrice"].tolist()
+    r = api.post("/v1/jobs", content=gzip.compress(b"city,colour\nParis,blue\n"))
+    assert r.status_code == 422 and "none of its 2 columns is an input" in r.text
 
 
 @pytest.mark.parametrize(

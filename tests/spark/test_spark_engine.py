@@ -199,17 +199,19 @@ def test_mlflow_spark_udf_on_the_registered_model_agrees(
     _close(got["mlflow"], got["ours"])
 
 
-@pytest.mark.parametrize("dialect", ["comma", "semicolon-cp1252"])
+@pytest.mark.parametrize("dialect", ["comma", "semicolon-cp1252", "tab-gzip"])
 def test_a_csv_with_snake_case_names_and_na_text_is_priced_as_predict_prices_it(
     bundle_dir: Path, ames: pd.DataFrame, tmp_path: Path, dialect: str
 ) -> None:
     from prices_predictor.spec.names import api_name
 
     rows = ames.drop(columns=["SalePrice"]).head(2000).rename(columns=api_name)
-    data = tmp_path / "houses.csv"
+    data = tmp_path / ("houses.tsv.gz" if dialect == "tab-gzip" else "houses.csv")
     # "NA" for a missing number: Spark's CSV inference keeps such a column as text
     if dialect == "comma":
         rows.to_csv(data, index=False, na_rep="NA")
+    elif dialect == "tab-gzip":  # compressed by its name's suffix, as large exports ship
+        rows.to_csv(data, index=False, na_rep="NA", sep="\t")
     else:  # as Excel on Windows saves "CSV (semicolon)", with a column the model ignores
         # and a header name with spaces around it, as spreadsheets export them
         rows = rows.assign(Straße="Königsallee").rename(columns={"gr_liv_area": " gr_liv_area "})

@@ -35,7 +35,10 @@ def register(app: typer.Typer) -> None:
 
 def train(
     data: Annotated[
-        str | None, typer.Option(help="'ames' (bundled) or a CSV/Parquet/ZIP/Excel (.xlsx) path.")
+        str | None,
+        typer.Option(
+            help="'ames' (bundled) or a CSV (also .tsv, .txt, .csv.gz), Parquet, ZIP or Excel path."
+        ),
     ] = None,
     model: Annotated[
         str | None,

@@ -1,4 +1,5 @@
-"""Ingestion strategies: bundled Ames, CSV, Parquet, ZIP holding one CSV, Excel workbook
+"""Ingestion strategies: bundled Ames, delimited text (``.csv``, ``.tsv``, ``.txt``, plain or
+compressed with gzip, bzip2 or xz: ``.csv.gz``), Parquet, ZIP holding one CSV, Excel workbook
 (its largest sheet).
 
 A CSV's separator is read from its header line (comma, semicolon, tab or bar), and a file
@@ -10,9 +11,12 @@ numbers.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import io
 import logging
+import lzma
 import re
 import zipfile
 from abc import ABC, abstractmethod
@@ -30,6 +34,12 @@ log = logging.getLogger(__name__)
 
 AMES = "ames"
 T = TypeVar("T")
+# a delimited file's compressions: the standard library's codecs, named as pandas names them
+COMPRESSIONS: dict[str, tuple[str, Callable[..., Any]]] = {
+    ".gz": ("gzip", gzip.open),
+    ".bz2": ("bz2", bz2.open),
+    ".xz": ("xz", lzma.open),
+}
 # pandas' default missing-value markers except "None": Ames uses "None" as a level
 # (Mas Vnr Type), and the API and the bundled data keep it as one.
 NA_VALUES = (
@@ -172,6 +182,7 @@ class FileSource(DataSource):
     """A local file; subclasses say how to parse it."""
 
     suffixes: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()  # the suffixes an error lists, when not all of them
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -223,24 +234,49 @@ class FileSource(DataSource):
 
 
 class CsvSource(FileSource):
-    suffixes = (".csv",)
+    """A delimited text file, its separator read from its header line whatever its name says
+    (exports name tab-separated files ``.txt`` as often as ``.tsv``), plain or compressed."""
+
+    plain = (".csv", ".tsv", ".txt", ".tab")
+    suffixes = plain + tuple(p + c for p in plain for c in COMPRESSIONS)
+    shown = (*plain, *(".csv" + c for c in COMPRESSIONS))
+
+    def __init__(self, path: Path, compression: str = "infer") -> None:
+        """``compression``: a key of :data:`COMPRESSIONS`, "" for none, or "infer" (from the
+        name; an upload's content is sniffed instead)."""
+        super().__init__(path)
+        self.compression = path.suffix.lower() if compression == "infer" else compression
+        if self.compression not in COMPRESSIONS:
+            self.compression = ""
 
     def options(self) -> CsvDialect:
-        with self.path.open("rb") as fh:
-            return csv_options(_head(fh))
+        return csv_options(self.head())
+
+    def head(self) -> bytes:
+        """The first bytes of the text (decompressed), enough to read its dialect from."""
+        with self._open() as fh:
+            return _head(fh)
+
+    def _open(self) -> Any:
+        if self.compression:
+            return COMPRESSIONS[self.compression][1](self.path, "rb")
+        return self.path.open("rb")
 
     def _header(self) -> list[str]:
-        try:
-            d = self.options()
-            return list(pd.read_csv(self.path, nrows=0, sep=d.sep, encoding=d.encoding).columns)
-        except pd.errors.EmptyDataError as exc:
-            raise DataError(f"{self.path}: file is empty") from exc
+        d = self.options()
+        with self._open() as fh:
+            try:
+                return list(pd.read_csv(fh, nrows=0, sep=d.sep, encoding=d.encoding).columns)
+            except pd.errors.EmptyDataError as exc:
+                raise DataError(f"{self.path}: file is empty") from exc
 
     def _parse(self, categories: Collection[str]) -> pd.DataFrame:
-        try:
-            return _read_csv(self.path, categories, self.options())
-        except pd.errors.EmptyDataError as exc:
-            raise DataError(f"{self.path}: file is empty") from exc
+        options = self.options()
+        with self._open() as fh:
+            try:
+                return _read_csv(fh, categories, options)
+            except pd.errors.EmptyDataError as exc:
+                raise DataError(f"{self.path}: file is empty") from exc
 
 
 class ParquetSource(FileSource):
@@ -292,11 +328,7 @@ class ZipSource(FileSource):
         except zipfile.BadZipFile as exc:
             raise DataError(f"{self.path}: not a valid ZIP archive") from exc
         with archive:
-            csvs = [
-                n
-                for n in archive.namelist()
-                if n.lower().endswith(".csv") and not n.startswith("__MACOSX")
-            ]
+            csvs = _table_members(archive.namelist())
             if len(csvs) != 1:
                 raise DataError(
                     f"{self.path}: a ZIP must hold exactly one CSV, found {len(csvs)}"
@@ -307,6 +339,14 @@ class ZipSource(FileSource):
                     return parse(fh)
                 except pd.errors.EmptyDataError as exc:
                     raise DataError(f"{self.path}: {csvs[0]} is empty") from exc
+
+
+def _table_members(names: list[str]) -> list[str]:
+    """An archive's tables: its ``.csv`` files, else its other delimited ones (a ``.txt``
+    beside a CSV is its read-me)."""
+    names = [n for n in names if not n.startswith("__MACOSX") and not n.endswith("/")]
+    csvs = [n for n in names if n.lower().endswith(".csv")]
+    return csvs or [n for n in names if n.lower().endswith(CsvSource.plain)]
 
 
 class ExcelSource(FileSource):
@@ -413,11 +453,14 @@ def source_for(data: str) -> DataSource:
         raise DataError(f"{path}: file not found")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a CSV, Parquet, ZIP or Excel file")
-    suffix = path.suffix.lower()
+    name = path.name.lower()
     for cls in FILE_SOURCES:
-        if suffix in cls.suffixes:
+        if name.endswith(cls.suffixes):
             return cls(path)
-    known = ", ".join(s for c in FILE_SOURCES for s in c.suffixes)
+    known = ", ".join(s for c in FILE_SOURCES for s in c.shown or c.suffixes)
+    suffix = "".join(path.suffixes[-2:]) if path.suffix.lower() in COMPRESSIONS else path.suffix
+    if suffix.lower() == ".xls":  # the binary format of Excel 97-2003, no reader here
+        raise DataError(f"{path}: an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV")
     raise DataError(f"{path}: unknown file type '{suffix or '(none)'}', expected one of {known}")
 
 

@@ -1,14 +1,17 @@
-"""What a submitted file must be before it becomes a job: a CSV, Parquet, ZIP (one CSV) or
-Excel workbook whose header names at least one of the model's features. Anything else is
-refused at once (HTTP 4xx) rather than failing later in a worker; the rows themselves are
-checked by the worker with the model's spec, exactly as ``predict`` checks them.
+"""What a submitted file must be before it becomes a job: a CSV (plain or compressed with
+gzip, bzip2 or xz), Parquet, ZIP (one CSV) or Excel workbook whose header names at least one
+of the model's features. Anything else is refused at once (HTTP 4xx) rather than failing
+later in a worker; the rows themselves are checked by the worker with the model's spec,
+exactly as ``predict`` checks them.
 """
 
 from __future__ import annotations
 
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from prices_predictor.core.errors import DataError
@@ -22,9 +25,19 @@ from prices_predictor.data.ingest import (
 from prices_predictor.spec.model import DataSpec, field_map
 
 # a file's first bytes say what it is, whatever name or content type it came with
-MAGIC = ((b"PAR1", ".parquet"), (b"PK\x03\x04", ".zip"), (b"PK\x05\x06", ".zip"))
-SOURCES: dict[str, type[FileSource]] = {
-    ".csv": CsvSource,
+MAGIC = (
+    (b"PAR1", ".parquet"),
+    (b"PK\x03\x04", ".zip"),
+    (b"PK\x05\x06", ".zip"),
+    (b"\x1f\x8b", ".csv.gz"),
+    *((b"BZh%d1AY&SY" % level, ".csv.bz2") for level in range(1, 10)),
+    (b"\xfd7zXZ\x00", ".csv.xz"),
+)
+SOURCES: dict[str, Callable[[Path], FileSource]] = {
+    ".csv": partial(CsvSource, compression=""),
+    ".csv.gz": partial(CsvSource, compression=".gz"),
+    ".csv.bz2": partial(CsvSource, compression=".bz2"),
+    ".csv.xz": partial(CsvSource, compression=".xz"),
     ".parquet": ParquetSource,
     ".zip": ZipSource,
     ".xlsx": ExcelSource,
@@ -42,8 +55,8 @@ class Upload:
 
 
 def sniff(head: bytes) -> str:
-    """'.parquet', '.zip' or '.csv' from the first bytes of a file (an Excel workbook is a
-    ZIP: ``check_upload`` looks inside)."""
+    """'.parquet', '.zip', '.csv' or a compressed CSV's suffix from the first bytes of a file
+    (an Excel workbook is a ZIP: ``check_upload`` looks inside)."""
     for magic, suffix in MAGIC:
         if head.startswith(magic):
             return suffix

@@ -24,9 +24,9 @@ import pandas as pd
 from prices_predictor.batch.score import PRICE_COLUMNS, BatchResult, default_keep, keep_sources
 from prices_predictor.core.errors import DataError
 from prices_predictor.data.ingest import (
-    HEAD_BYTES,
     NA_VALUES,
     CsvDialect,
+    CsvSource,
     ExcelSource,
     csv_options,
     trimmed,
@@ -58,7 +58,8 @@ class SparkResult:
 
 
 def is_csv(url: str) -> bool:
-    return url.lower().rstrip("/").endswith(".csv")
+    """Delimited text, plain or compressed (Hadoop's codecs decompress ``.gz`` and ``.bz2``)."""
+    return url.lower().rstrip("/").endswith(CsvSource.suffixes)
 
 
 def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataFrame:
@@ -75,6 +76,11 @@ def read_table(spark: SparkSession, url: str, text: Sequence[str] = ()) -> DataF
         raise DataError(
             f"{url}: Excel workbooks are read by the local engine only (--engine local); "
             "save the sheet as CSV or Parquet for Spark"
+        )
+    if url.lower().rstrip("/").endswith(".xz"):
+        raise DataError(
+            f"{url}: xz-compressed files are read by the local engine only (--engine local); "
+            "compress it with gzip or bzip2 for Spark"
         )
     kind = "csv" if is_csv(url) else "parquet"
     try:
@@ -114,8 +120,7 @@ def _csv_dialect(url: str) -> CsvDialect:
     path = Path(url[len("file://") :] if url.startswith("file://") else url)
     if ("://" in url and not url.startswith("file://")) or not path.is_file():
         return CsvDialect()
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
+    head = CsvSource(path).head()
     options = csv_options(head)
     if options.encoding == "cp1252":
         if any(0x80 <= b <= 0x9F for b in head):
