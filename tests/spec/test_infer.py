@@ -279,3 +279,25 @@ def test_nominal_prices_are_left_out_of_training_by_a_rule_on_the_price() -> Non
     # the other decisions are those of the clean file
     clean = {d.column: d.role for d in infer(df, "price").decisions}
     assert {d.column: d.role for d in found.decisions} == clean
+
+
+def test_columns_whose_api_names_would_be_one_get_numbered_aliases() -> None:
+    from prices_predictor.spec.model import field_map
+    from prices_predictor.spec.requests import request_schema
+
+    df = datasets.load("windsor")
+    rng = np.random.default_rng(0)
+    # a county export with its lot size twice, spelt apart, and a column already so numbered
+    df["LotArea"] = df["lotsize"]
+    df["Lot Area"] = (df["lotsize"] * rng.uniform(0.9, 1.1, len(df))).round()
+    df["lot_area_2"] = rng.integers(0, 5, len(df))
+    found = infer(df, "price")
+    spec = from_dict(found.spec)  # valid: before, "both answer to the name 'lot_area'"
+    names = field_map(spec)
+    assert names["lot_area"] == "LotArea" and names["lot_area_2"] == "lot_area_2"
+    assert names["lot_area_3"] == "Lot Area"
+    why = {d.column: d.why for d in found.decisions}["Lot Area"]
+    assert "in the API 'lot_area_3' ('lot_area' is 'LotArea')" in why
+    house = request_schema(spec).house
+    sent = house.model_validate({"lot_area": 1000, "lot_area_3": 2000, "lot_area_2": 3})
+    assert sorted(v for v in sent.model_dump().values() if v is not None) == [3, 1000, 2000]

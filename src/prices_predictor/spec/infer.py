@@ -219,6 +219,7 @@ def infer(
     if size is not None:
         spec["size"] = size
     _promises(features, size, strength, out.decisions)
+    _aliases(features, out.decisions)
     sale = _sale_date(features)
     if sale:
         spec["sale_date"] = sale
@@ -426,6 +427,22 @@ def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> 
         if found:
             return max(found, key=lambda c: strength.get(c, 0.0))
     return None
+
+
+def _aliases(features: list[dict[str, Any]], decisions: list[Decision]) -> None:
+    """Two columns whose API names would be one (``LotArea`` and ``Lot Area``): the later
+    answers to the name with a number. A column's own name always answers to it."""
+    owner = {f["name"]: f["name"] for f in features}
+    notes = {d.column: d for d in decisions}
+    for f in features:
+        key = api_name(f["name"])
+        if owner.setdefault(key, f["name"]) == f["name"]:
+            continue
+        n = 2
+        while f"{key}_{n}" in owner:
+            n += 1
+        f["alias"] = owner[f"{key}_{n}"] = f"{key}_{n}"
+        notes[f["name"]].why += f"; in the API '{f['alias']}' ('{key}' is '{owner[key]}')"
 
 
 def _promises(
