@@ -14,11 +14,14 @@ from tests.conftest import base_env, run_cli
 
 OTHER_TRAINED = ("windsor", "saratoga", "sacramento")
 UNSOLD_IN, UNSOLD = "sacramento", 40  # this file also lists houses not sold (no price)
+# and names its size as a German export would: the API field is wohnflaeche_ft2
+ACCENTED = {"sqft": "Wohnfläche (ft²)"}
 
 
 def with_listings(path: Path) -> None:
-    """Add houses without a price among the sales, as a file of listings and sales has them."""
-    df = pd.read_csv(path)
+    """Add houses without a price among the sales, as a file of listings and sales has them,
+    and name a column with letters outside ASCII."""
+    df = pd.read_csv(path).rename(columns=ACCENTED)
     listed = df.sample(UNSOLD, random_state=1).assign(**{datasets.target(UNSOLD_IN): np.nan})
     half = UNSOLD // 2
     parts = [df.iloc[:300], listed.iloc[:half], df.iloc[300:], listed.iloc[half:]]

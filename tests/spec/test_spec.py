@@ -160,6 +160,10 @@ def test_names_become_snake_case_api_fields() -> None:
     assert api_name("Sale_Price") == "sale_price"
     assert api_name("class") == "class_"  # not a Python keyword
     assert api_name("2ndHome") == "second_home"
+    # accents as base letters, German's spelt out, ² as 2: a field a client can type
+    assert api_name("Wohnfläche") == "wohnflaeche" and api_name("Straße") == "strasse"
+    assert api_name("Surface réelle bâti") == "surface_reelle_bati"
+    assert api_name("Area (m²)") == "area_m2"
 
 
 def test_two_features_that_would_share_a_field_name_need_an_alias() -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -546,13 +545,6 @@ def _word_in(pattern: str, key: str) -> bool:
 
 
 def _key(col: Any) -> str:
-    """Lower-case, separators as '_', camelCase split: 'livingArea' -> 'living_area';
-    letters with accents as their base letter, German ones spelt out: 'Wohnfläche' ->
-    'wohnflaeche', 'Surface réelle' -> 'surface_reelle'."""
-    text = str(col).translate(_SPELT_OUT)
-    return api_name(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
-
-
-_SPELT_OUT = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
-)
+    """The name a rule matches: the API name ('livingArea' -> 'living_area', 'Wohnfläche' ->
+    'wohnflaeche')."""
+    return api_name(str(col))

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from collections.abc import Iterable
 
 # Ames' ordinal prefixes, kept as the API has always named them (first_flr_sf)
 _WORDS = (("1st", "first"), ("2nd", "second"), ("3rd", "third"), ("3Ssn", "three_ssn"))
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _API = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+# German letters as German spells them without umlauts; other accents go to the base letter
+_SPELT_OUT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
 
 
 def api_name(column: str) -> str:
@@ -17,8 +22,11 @@ def api_name(column: str) -> str:
     ``'1st Flr SF'`` -> ``'first_flr_sf'``; a name that would start with a digit gets ``n_``.
 
     camelCase is split only in names without separators: ``'MS SubClass'`` stays
-    ``ms_subclass``, as the API has always named the Ames columns."""
-    name = column
+    ``ms_subclass``, as the API has always named the Ames columns. Letters with accents are
+    their base letters, German ones spelt out (``'Wohnfläche'`` -> ``'wohnflaeche'``,
+    ``'Surface réelle'`` -> ``'surface_reelle'``, ``'Area (m²)'`` -> ``'area_m2'``)."""
+    name = unicodedata.normalize("NFKD", column.translate(_SPELT_OUT))
+    name = name.encode("ascii", "ignore").decode()
     for short, word in _WORDS:
         name = name.replace(short, word)
     if not re.search(r"[^0-9a-zA-Z]", name):
