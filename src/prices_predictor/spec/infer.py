@@ -293,7 +293,8 @@ def _numeric_column(
     why = "numbers"
     if parsed < 1.0:
         f["coerce"] = True
-        why += f" ({1 - parsed:.0%} of cells are not: read as missing)"
+        share = f"{1 - parsed:.0%}" if 1 - parsed >= 0.005 else "under 1%"
+        why += f" ({share} of cells are not: read as missing)"
     if whole and re.search(r"year|yr", key) and nums.between(1800, dt.date.today().year).all():
         f["range"] = {"min": 1800, "max": "current_year"}
         why = "years"
