@@ -120,7 +120,11 @@ def test_a_compressed_csv_is_read_by_its_content_whatever_its_name(
 
     for compress, suffix in ((gzip.compress, ".csv.gz"), (bz2.compress, ".csv.bz2")):
         body = compress(small_ames.head(30).to_csv(sep="\t", index=False).encode())
-        r = api.post("/v1/jobs", files={"file": ("houses.dat", body, "application/octet-stream")})
+        if suffix == ".csv.gz":  # the raw body, typed as curl --data-binary would be told
+            r = api.post("/v1/jobs", content=body, headers={"content-type": "application/gzip"})
+        else:
+            files = {"file": ("houses.dat", body, "application/octet-stream")}
+            r = api.post("/v1/jobs", files=files)
         assert r.status_code == 202, r.text
         stored = _jobs_dir(api) / r.json()["id"] / f"input{suffix}"
         assert stored.read_bytes() == body

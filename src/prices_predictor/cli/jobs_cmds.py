@@ -20,6 +20,11 @@ jobs_app = typer.Typer(
 )
 UPLOAD_TYPES = {
     ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".txt": "text/plain",
+    ".gz": "application/gzip",
+    ".bz2": "application/x-bzip2",
+    ".xz": "application/x-xz",
     ".parquet": "application/vnd.apache.parquet",
     ".pq": "application/vnd.apache.parquet",
     ".zip": "application/zip",
@@ -89,7 +94,11 @@ def _check(r: httpx.Response) -> dict[str, Any]:
 @jobs_app.command("submit")
 def submit(
     file: Annotated[
-        Path, typer.Argument(help="CSV, Parquet, ZIP (one CSV) or Excel workbook of houses.")
+        Path,
+        typer.Argument(
+            help="CSV (also .tsv, .txt, .csv.gz), Parquet, ZIP (one CSV) or Excel workbook of "
+            "houses."
+        ),
     ],
     wait: Annotated[bool, typer.Option(help="Follow the job with a progress bar.")] = False,
     out: Annotated[

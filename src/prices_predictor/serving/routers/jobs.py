@@ -30,6 +30,11 @@ RAW_TYPES = (
     "text/csv",
     "application/csv",
     "text/plain",
+    "text/tab-separated-values",
+    "application/gzip",  # compressed CSV: the content says which codec
+    "application/x-gzip",
+    "application/x-bzip2",
+    "application/x-xz",
     "application/octet-stream",
     "application/vnd.apache.parquet",
     "application/x-parquet",
@@ -84,6 +89,7 @@ _UPLOAD = {
             "text/csv": _BINARY,
             "application/vnd.apache.parquet": _BINARY,
             "application/zip": _BINARY,
+            "application/gzip": _BINARY,
             "application/octet-stream": _BINARY,
             "multipart/form-data": {
                 "schema": {
@@ -183,8 +189,8 @@ async def _receive(request: Request, staged: Path) -> str:
             detail=[
                 {
                     "field": "content-type",
-                    "rule": "text/csv, application/vnd.apache.parquet, application/zip, "
-                    "an Excel workbook's type or multipart/form-data",
+                    "rule": "text/csv (or gzip, bzip2, xz of one), application/vnd.apache."
+                    "parquet, application/zip, an Excel workbook's type or multipart/form-data",
                     "message": f"a job takes a file of houses, got '{ctype}'",
                 }
             ],
