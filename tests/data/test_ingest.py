@@ -236,6 +236,24 @@ def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     assert df["tax rate"].tolist() == [1.25, 0.9, 2.0]
     assert df["beds"].tolist() == [3, 5, 4]  # a top class of counts, 5+, is its bound
     assert df["hoa"].iloc[0] == 120 and df["hoa"].iloc[1:].isna().all()
+    # New York City's sales files pad the dash of an unknown amount with spaces
+    nyc = tmp_path / "nyc.csv"
+    nyc.write_text(
+        'SALE PRICE,LAND SQUARE FEET,BUILDING CLASS,NEIGHBORHOOD\n"$450,000"," -  ",A1,X\n'
+        '"$720,000","2,500", - ,Y\n" -  ","3,000",B2,   \n'
+    )
+    df = source_for(str(nyc)).read()
+    assert df["SALE PRICE"].iloc[:2].tolist() == [450000, 720000] and df["SALE PRICE"].isna()[2]
+    assert df["LAND SQUARE FEET"].iloc[1:].tolist() == [2500, 3000]
+    assert df["LAND SQUARE FEET"].isna()[0]
+    assert df["BUILDING CLASS"].fillna("?").tolist() == ["A1", "?", "B2"]
+    assert df["NEIGHBORHOOD"].fillna("?").tolist() == ["X", "Y", "?"]  # only spaces: empty
+    cats = source_for(str(nyc)).read(categories={"BUILDING CLASS"})["BUILDING CLASS"]
+    assert sorted(cats.cat.categories) == ["A1", "B2"] and cats.isna()[1]
+    book = tmp_path / "nyc.xlsx"
+    pd.read_csv(nyc, dtype=str, keep_default_na=False).to_excel(book, index=False)
+    df = source_for(str(book)).read()
+    assert df["BUILDING CLASS"].fillna("?").tolist() == ["A1", "?", "B2"]
     # a letter after a number that is not a multiplier in every cell: text, as written
     codes = tmp_path / "codes.csv"
     codes.write_text("price,unit\n100000,3B\n120000,4A\n")
@@ -270,6 +288,19 @@ def test_the_spark_engine_reads_the_separator_and_refuses_what_it_cannot_read(
         _csv_dialect(str(euro))
     with pytest.raises(DataError, match=r"decimal commas.*--engine local"):
         _csv_dialect(str(commas))
+    # the Spark engine's text cells: missing-value markers with spaces around them too
+    from prices_predictor.spark.score import typed
+    from prices_predictor.spec.io import from_dict
+
+    spec = from_dict(
+        {
+            "target": {"column": "price"},
+            "features": [{"name": "area", "kind": "numeric"}, {"name": "zone", "kind": "nominal"}],
+        }
+    )
+    cells = typed(pd.DataFrame({"area": ["120", " -  "], "zone": ["A", " NA "]}), spec, csv=True)
+    assert cells["area"].iloc[0] == 120 and cells["area"].isna().iloc[1]
+    assert cells["zone"].iloc[0] == "A" and cells["zone"].isna().iloc[1]
     # a compressed file's dialect is read from its text; xz is for the local engine only
     zipped = tmp_path / "points.tsv.gz"
     pd.read_csv(points, sep=";").to_csv(zipped, sep="\t", index=False)

@@ -368,6 +368,7 @@ class ExcelSource(FileSource):
             na_values=list(NA_VALUES),
         )
         df.columns = [str(c) for c in df.columns]
+        df = _padded_missing(df)
         text = [c for c in df.columns if c in categories and df[c].dtype == object]
         if text:
             df[text] = df[text].astype("category")
@@ -508,8 +509,35 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
         thousands=dialect.thousands,
         encoding=dialect.encoding,
     )
-    df = _formatted_numbers(df, dialect)
+    df = _formatted_numbers(_padded_missing(df), dialect)
     return _numeric_levels(df) if categories else df
+
+
+def na_marked(s: pd.Series) -> pd.Series:
+    """Which cells of a text column are missing-value markers, spaces around them or not
+    (``' -  '``, as New York City's sales files write an amount they do not know), or only
+    spaces. False for cells that are not text."""
+    try:
+        stripped = s.str.strip()
+    except AttributeError:  # no text in the column (all numbers, or all missing)
+        return pd.Series(False, index=s.index)
+    return stripped.isin(NA_VALUES)
+
+
+def _padded_missing(df: pd.DataFrame) -> pd.DataFrame:
+    """The cells :func:`na_marked` finds are missing, as the unpadded markers already are."""
+    for c in df.columns:
+        col = df[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            levels = col.cat.categories
+            gone = levels[na_marked(pd.Series(levels, dtype=object)).to_numpy()]
+            if len(gone):
+                df[c] = col.cat.remove_categories(gone)
+        elif col.dtype == object:
+            marked = na_marked(col)
+            if marked.any():
+                df[c] = col.mask(marked)
+    return df
 
 
 def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:

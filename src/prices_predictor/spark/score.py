@@ -24,11 +24,11 @@ import pandas as pd
 from prices_predictor.batch.score import PRICE_COLUMNS, BatchResult, default_keep, keep_sources
 from prices_predictor.core.errors import DataError
 from prices_predictor.data.ingest import (
-    NA_VALUES,
     CsvDialect,
     CsvSource,
     ExcelSource,
     csv_options,
+    na_marked,
     trimmed,
 )
 from prices_predictor.data.validate import ValidationReport, Violation, require_valid, validate
@@ -330,9 +330,9 @@ def typed(pdf: pd.DataFrame, spec: DataSpec, csv: bool = False) -> pd.DataFrame:
         if pdf[c].dtype != object:
             continue
         if csv:
-            pdf[c] = pdf[c].where(~pdf[c].isin(NA_VALUES))
+            pdf[c] = pdf[c].mask(na_marked(pdf[c]))
         if c in numeric:
-            col = pdf[c].where(~pdf[c].isin(NA_VALUES))
+            col = pdf[c].mask(na_marked(pdf[c]))
             parsed = pd.to_numeric(col, errors="coerce")
             if parsed.notna().sum() == col.notna().sum():
                 pdf[c] = parsed
