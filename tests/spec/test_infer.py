@@ -235,9 +235,10 @@ def test_cli_prints_the_yaml_and_the_decisions(tmp_path: Path) -> None:
 
 
 def test_houses_without_a_price_are_left_out_and_decide_nothing(tmp_path: Path) -> None:
-    # a city's file that also lists houses not sold yet: their price cell is empty
+    # a city's file that also lists houses not sold yet: their price cell is empty, or 0 as
+    # New York City's files record a transfer without a sale
     df = datasets.load("sacramento")
-    listed = df.sample(40, random_state=1).assign(price=np.nan)
+    listed = df.sample(40, random_state=1).assign(price=np.where(np.arange(40) % 2, np.nan, 0))
     mixed = pd.concat([df.iloc[:300], listed.iloc[:20], df.iloc[300:], listed.iloc[20:]])
     env = base_env(tmp_path / "pp")
     specs = []
@@ -248,14 +249,17 @@ def test_houses_without_a_price_are_left_out_and_decide_nothing(tmp_path: Path) 
         proc = run_cli(["spec", "infer", "--data", str(path), "--out", str(out)], env, 120)
         assert proc.returncode == 0, proc.stderr
         specs.append({k: v for k, v in yaml.safe_load(out.read_text()).items() if k != "name"})
-    assert "40 of 972 rows have no price in 'price'" in proc.stderr
+    assert (
+        "40 of 972 rows have no price in 'price' (20 empty: not sold, or withheld; 20 of 0: "
+        "a transfer without a sale); left out, 932 sales remain" in " ".join(proc.stderr.split())
+    )
     # the priced rows keep their order, so the protocol split's training part is the same
     assert specs[0] == specs[1]
     empty = tmp_path / "empty.csv"
     df.assign(price="").to_csv(empty, index=False)
     proc = run_cli(["spec", "infer", "--data", str(empty), "--target", "price"], env, 120)
     assert proc.returncode == 2
-    assert "no row has a price in 'price' (all 932 empty)" in proc.stderr
+    assert "no row has a price in 'price' (all 932 empty or 0)" in proc.stderr
     # a text column named as the target by mistake: stopped at once, for infer and train
     data = datasets.to_csv("sacramento", tmp_path)
     for cmd in (["spec", "infer"], ["train", "--no-deploy"]):

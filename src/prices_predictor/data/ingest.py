@@ -469,27 +469,30 @@ def load(data: str, target: str = "SalePrice") -> pd.DataFrame:
     """The rows of ``data`` a model learns from and is scored on: those with a price in
     ``target`` (see :func:`priced`)."""
     src = source_for(data)
-    df, unpriced = priced(src.read(), target, src.name)
-    if unpriced:
-        log.info("%s: %d rows without a price in '%s' left out", src.name, unpriced, target)
+    df, empty, zero = priced(src.read(), target, src.name)
+    if empty + zero:
+        log.info("%s: %d rows without a price in '%s' left out", src.name, empty + zero, target)
     return df
 
 
-def priced(df: pd.DataFrame, target: str, source: str) -> tuple[pd.DataFrame, int]:
-    """The rows with a price (index reset) and how many had none. A sales file often lists
-    houses not sold yet, or whose price was withheld: their price cell is empty (or an NA
-    marker) and nothing can be learnt from them. A price that is written but is not a
-    positive number stays, for validation to name."""
+def priced(df: pd.DataFrame, target: str, source: str) -> tuple[pd.DataFrame, int, int]:
+    """The rows with a price (index reset), how many had an empty price and how many a price
+    of 0. A sales file often lists houses not sold yet, or whose price was withheld: their
+    price cell is empty (or an NA marker), or 0 where the file records a transfer of
+    ownership without a sale (New York City's sales files: a quarter of their rows), and
+    nothing can be learnt from them. A price that is written but is not a positive number
+    (-5, text) stays, for validation to name."""
     if target not in df.columns:
         hint = did_you_mean(target, df.columns)
         raise DataError(f"{source}: no '{target}' column (the sale price in dollars){hint}")
-    missing = df[target].isna().to_numpy()
-    unpriced = int(missing.sum())
-    if unpriced == len(df) and len(df):
-        raise DataError(f"{source}: no row has a price in '{target}' (all {len(df):,} empty)")
-    if not unpriced:
-        return df, 0
-    return df.loc[~missing].reset_index(drop=True), unpriced
+    empty = df[target].isna().to_numpy()
+    zero = (pd.to_numeric(df[target], errors="coerce") == 0).to_numpy()
+    missing = empty | zero
+    if missing.all() and len(df):
+        raise DataError(f"{source}: no row has a price in '{target}' (all {len(df):,} empty or 0)")
+    if not missing.any():
+        return df, 0, 0
+    return df.loc[~missing].reset_index(drop=True), int(empty.sum()), int(zero.sum())
 
 
 def read_csv_bytes(raw: bytes) -> pd.DataFrame:

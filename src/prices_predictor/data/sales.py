@@ -21,16 +21,22 @@ class Sales:
     rows: pd.DataFrame  # the priced rows, index reset
     chosen: Chosen
     unpriced: int  # rows of the file left out: no price
+    zero: int = 0  # of which a price of 0 (a transfer without a sale)
 
     def note(self, source: str) -> str:
         """One line for the user, empty when every row had a price."""
         if not self.unpriced:
             return ""
         total = len(self.rows) + self.unpriced
+        empty = self.unpriced - self.zero
+        why = "not sold, or withheld" if empty else ""
+        if self.zero:
+            zeros = f"{self.zero:,} of 0: a transfer without a sale"
+            why = f"{empty:,} empty: {why}; {zeros}" if empty else zeros
         return (
             f"{source}: {self.unpriced:,} of {total:,} rows have no price in "
-            f"'{self.chosen.spec.target.column}' (not sold, or withheld); left out, "
-            f"{len(self.rows):,} sales remain"
+            f"'{self.chosen.spec.target.column}' ({why}); left out, {len(self.rows):,} sales "
+            "remain"
         )
 
 
@@ -46,7 +52,7 @@ def sales(
     column comes from the first choice; when rows without a price are dropped, an inferred
     spec is inferred again, so its decisions read the training part of the rows that train."""
     chosen = choose(raw, spec_arg, target, source, training_rows(len(raw), test_size, seed))
-    rows, unpriced = priced(raw, chosen.spec.target.column, source)
-    if unpriced and chosen.how == "inferred":
+    rows, empty, zero = priced(raw, chosen.spec.target.column, source)
+    if empty + zero and chosen.how == "inferred":
         chosen = choose(rows, spec_arg, target, source, training_rows(len(rows), test_size, seed))
-    return Sales(rows, chosen, unpriced)
+    return Sales(rows, chosen, empty + zero, zero)

@@ -38,6 +38,11 @@ PRICE_WORDS = frozenset(("preis", "precio", "prix", "prezzo", "preco", "preço",
 VALUE_WORDS = frozenset(("valor", "valeur"))  # the target's name only: also a land value's
 AMOUNT_NAMES = ("sale_amount", "sales_amount", "sold_amount", "sale_value", "sold_for")
 _VALUE_OR_PRICE = PRICE_WORDS | VALUE_WORDS
+# whole numbers so named are codes of places or classes (New York's BOROUGH 1-5), not amounts
+CODE_NAME = re.compile(
+    r"zip|postcode|postal|plz|(sub)?class|code|type|zone|district|borough|county|"
+    r"(^|_)ward($|_)|region|neighbo|municipal"
+)
 MAX_MISSING = 0.95
 FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
@@ -284,7 +289,7 @@ def _numeric_column(
         if named and nums.abs().max() <= limit:
             coord = {"name": col, "kind": "numeric", "range": {"min": -limit, "max": limit}}
             return Decision(col, "numeric", f"{axis} (name and range): location effect"), coord
-    if whole and re.search(r"zip|postcode|postal|plz|(sub)?class|code|type|zone|district", key):
+    if whole and re.search(CODE_NAME, key):
         return Decision(col, "nominal", "integer codes named like categories"), {
             "name": col,
             "kind": "nominal",
