@@ -305,3 +305,13 @@ def test_columns_whose_api_names_would_be_one_get_numbered_aliases() -> None:
     house = request_schema(spec).house
     sent = house.model_validate({"lot_area": 1000, "lot_area_3": 2000, "lot_area_2": 3})
     assert sorted(v for v in sent.model_dump().values() if v is not None) == [3, 1000, 2000]
+
+
+def test_whole_numbers_named_like_places_are_codes_not_amounts() -> None:
+    df = datasets.load("windsor")
+    rng = np.random.default_rng(0)
+    for col in ("BOROUGH", "County", "ward", "Neighbourhood", "wardrobes"):
+        df[col] = rng.integers(1, 6, len(df))
+    roles = {d.column: d.role for d in infer(df, "price").decisions}
+    assert [roles[c] for c in ("BOROUGH", "County", "ward", "Neighbourhood")] == ["nominal"] * 4
+    assert roles["wardrobes"] == "numeric"  # a count, 'ward' only inside a word
