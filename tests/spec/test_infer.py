@@ -315,3 +315,17 @@ def test_whole_numbers_named_like_places_are_codes_not_amounts() -> None:
     roles = {d.column: d.role for d in infer(df, "price").decisions}
     assert [roles[c] for c in ("BOROUGH", "County", "ward", "Neighbourhood")] == ["nominal"] * 4
     assert roles["wardrobes"] == "numeric"  # a count, 'ward' only inside a word
+
+
+def test_a_size_column_that_writes_0_for_unknown_gets_no_monotone_promise() -> None:
+    df = datasets.load("saratoga")
+    # as New York's sales files give condos a gross area of 0: 0 is "not known" there
+    unknown = df.assign(livingArea=df["livingArea"].where(df.index % 20 != 3, 0))
+    found = infer(unknown, "price")
+    spec = from_dict(found.spec)
+    assert spec.size == "livingArea" and spec.monotone() == {}
+    why = {d.column: d.why for d in found.decisions}["livingArea"]
+    assert "no monotone promise: 5% of its cells are 0 (a size not known)" in why
+    # one typo among 1,700 houses does not take the promise away
+    typo = df.assign(livingArea=df["livingArea"].where(df.index != 3, 0))
+    assert from_dict(infer(typo, "price").spec).monotone() == {"livingArea": 1}

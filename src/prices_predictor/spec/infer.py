@@ -38,6 +38,7 @@ PRICE_WORDS = frozenset(("preis", "precio", "prix", "prezzo", "preco", "preço",
 VALUE_WORDS = frozenset(("valor", "valeur"))  # the target's name only: also a land value's
 AMOUNT_NAMES = ("sale_amount", "sales_amount", "sold_amount", "sale_value", "sold_for")
 _VALUE_OR_PRICE = PRICE_WORDS | VALUE_WORDS
+UNKNOWN_ZEROS = 0.01  # a size column with this share of 0s writes 0 for "not known"
 # whole numbers so named are codes of places or classes (New York's BOROUGH 1-5), not amounts
 CODE_NAME = re.compile(
     r"zip|postcode|postal|plz|(sub)?class|code|type|zone|district|borough|county|"
@@ -222,7 +223,7 @@ def infer(
     size = _size_column(features, strength)
     if size is not None:
         spec["size"] = size
-    _promises(features, size, strength, out.decisions)
+    _promises(features, size, strength, out.decisions, _zero_share(df, size))
     _aliases(features, out.decisions)
     sale = _sale_date(features)
     if sale:
@@ -450,19 +451,34 @@ def _aliases(features: list[dict[str, Any]], decisions: list[Decision]) -> None:
         notes[f["name"]].why += f"; in the API '{f['alias']}' ('{key}' is '{owner[key]}')"
 
 
+def _zero_share(df: pd.DataFrame, col: str | None) -> float:
+    if col is None:
+        return 0.0
+    return float((pd.to_numeric(df[col], errors="coerce") == 0).mean())
+
+
 def _promises(
     features: list[dict[str, Any]],
     size: str | None,
     strength: dict[str, float],
     decisions: list[Decision],
+    zeros: float = 0.0,
 ) -> None:
-    """The size column never lowers the price; the strongest columns are key features."""
+    """The size column never lowers the price, unless ``zeros`` (the share of its cells that
+    are 0) says 0 stands for "not known" there (New York's condos have a gross area of 0):
+    the promise would then price those houses as the smallest. The strongest columns are key
+    features."""
     ranked = sorted(strength, key=lambda c: -strength[c])
     key = ([size] if size else []) + [c for c in ranked if c != size]
     key = key[:KEY_COUNT]
     notes = {d.column: d for d in decisions}
     for f in features:
-        if size is not None and f["name"] == size:
+        if size is not None and f["name"] == size and zeros >= UNKNOWN_ZEROS:
+            notes[size].why += (
+                f"; the house size, baseline; no monotone promise: {zeros:.0%} of its cells "
+                "are 0 (a size not known)"
+            )
+        elif size is not None and f["name"] == size:
             f["monotone"] = 1
             notes[size].why += "; the house size: monotone +1, baseline"
         if f["name"] in key:
