@@ -185,7 +185,10 @@ def test_no_price_column_is_a_clear_error() -> None:
         infer(pd.DataFrame({"Sale_Price ": [1, 2], "x": [1, 2]}), "sale price")
 
 
-@pytest.mark.parametrize("name", ["Kaufpreis", "precio", "prix", "Valeur fonciere", "sale_amount"])
+@pytest.mark.parametrize(
+    "name",
+    ["Kaufpreis", "precio", "prix", "Valeur fonciere", "sale_amount", "Verkoopprijs", "Slutpris"],
+)
 def test_a_price_named_in_another_language_or_as_an_amount_is_the_target(name: str) -> None:
     df = datasets.load("windsor").rename(columns={"price": name})
     found = infer(df)
@@ -205,6 +208,9 @@ def test_a_price_named_in_another_language_or_as_an_amount_is_the_target(name: s
         ("Surface réelle bâti", "Surface terrain"),
         ("superficie_construida", "superficie_terreno"),
         ("Living area (m²)", "plot"),
+        ("Woonoppervlakte", "Perceeloppervlakte"),
+        ("Boarea", "Tomtarea"),
+        ("Área útil", "Área do terreno"),
     ],
 )
 def test_the_house_size_is_found_by_its_name_in_other_languages(living: str, land: str) -> None:

@@ -34,7 +34,10 @@ from prices_predictor.spec.names import api_name, did_you_mean
 TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
 # a sale price in other words and languages (Kaufpreis, precio, prix, Valeur fonciere, sale
 # amount), when no column says "price"
-PRICE_WORDS = frozenset(("preis", "precio", "prix", "prezzo", "preco", "preço", "prijs", "pris"))
+PRICE_WORDS = frozenset(
+    {"preis", "precio", "prix", "prezzo", "preco", "prijs", "pris", "koopsom"}
+    | {"slutpris", "salgspris", "kontantpris"}  # Nordic compounds: final, sale, cash price
+)
 VALUE_WORDS = frozenset(("valor", "valeur"))  # the target's name only: also a land value's
 AMOUNT_NAMES = ("sale_amount", "sales_amount", "sold_amount", "sale_value", "sold_for")
 _VALUE_OR_PRICE = PRICE_WORDS | VALUE_WORDS
@@ -77,11 +80,14 @@ SCALES: tuple[tuple[str, ...], ...] = (
 )
 SIZE_PATTERNS = (
     r"liv.*area|living|gr.?liv|floor.?area|sq.?f(ee)?t|square.?f(ee)?t|^size$|^area$|^square$"
-    # other languages: Wohnflaeche, surface (reelle bati), superficie (construida), m2 built
+    # other languages: Wohnflaeche, surface (reelle bati), superficie (construida), m2 built,
+    # woonoppervlakte (Dutch), boarea / boligareal / bruksareal (Nordic), area util (Portuguese)
     r"|wohnfl|^surface$|surface_(reelle_)?bati|surface_habitable|superficie(?!.*(terreno|parcela))"
-    r"|construid|floor_size|size_sqm|^sqm$|area_m2",
+    r"|construid|floor_size|size_sqm|^sqm$|area_m2|woonoppervl|boarea|boligareal|bruksareal"
+    r"|area_util",
     r"total.*(sf|sqft|area)|(sf|sqft|area).*total|built.?up|building.?area|^m2$",
-    r"lot.?size|lot.?area|^lot$|land.?area|land.?size|grundst|terreno|surface_terrain|plot",
+    r"lot.?size|lot.?area|^lot$|land.?area|land.?size|grundst|terreno|surface_terrain|plot"
+    r"|perceel|tomt|grundareal",
 )
 
 
@@ -545,11 +551,12 @@ def _spearman(x: pd.Series, y: pd.Series) -> float | None:
 
 def _price_word(key: str, values: bool = True) -> bool:
     """Named like a price without the English word: a word of the name (or the end of a
-    German compound: Kaufpreis) is a price in another language, or the name is a sale
-    amount; ``values``: a value (Valeur fonciere) too."""
+    German or Dutch compound: Kaufpreis, verkoopprijs) is a price in another language, or the
+    name is a sale amount; ``values``: a value (Valeur fonciere) too."""
     words = key.split("_")
     words_of = _VALUE_OR_PRICE if values else PRICE_WORDS
-    return key in AMOUNT_NAMES or any(w in words_of or w.endswith("preis") for w in words)
+    compound = ("preis", "prijs")
+    return key in AMOUNT_NAMES or any(w in words_of or w.endswith(compound) for w in words)
 
 
 def idlike_name(col: str) -> bool:
