@@ -142,6 +142,24 @@ def test_semicolon_and_tab_files_with_their_own_number_marks(
         assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal", path
 
 
+def test_exports_joined_with_their_headers_read_as_one_table(
+    small_ames: pd.DataFrame, tmp_path: Path
+) -> None:
+    head = small_ames.head(30)[["SalePrice", "Gr Liv Area", "Lot Frontage", "Neighborhood"]]
+    joined = tmp_path / "joined.csv"  # cat jan.csv feb.csv > joined.csv
+    joined.write_text(head.iloc[:12].to_csv(index=False) + head.iloc[12:].to_csv(index=False))
+    euro = tmp_path / "joined_euro.csv"  # the same with decimal commas
+    kw = {"sep": ";", "decimal": ",", "index": False}
+    euro.write_text(head.iloc[:12].to_csv(**kw) + head.iloc[12:].to_csv(**kw))
+    for path in (joined, euro):
+        df = load(str(path))
+        assert len(df) == 30 and df["SalePrice"].tolist() == head["SalePrice"].tolist()
+        np.testing.assert_allclose(df["Lot Frontage"], head["Lot Frontage"], rtol=1e-12)
+        assert df["Gr Liv Area"].dtype.kind in "if", path
+    cats = source_for(str(joined)).read(categories={"Neighborhood"})["Neighborhood"]
+    assert set(cats.cat.categories) == set(head["Neighborhood"])  # not 'Neighborhood'
+
+
 def test_a_workbook_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_path: Path) -> None:
     import openpyxl
 

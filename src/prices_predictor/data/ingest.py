@@ -512,8 +512,43 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
         thousands=dialect.thousands,
         encoding=dialect.encoding,
     )
-    df = _formatted_numbers(_padded_missing(df), dialect)
+    df = _formatted_numbers(_padded_missing(_without_repeated_headers(df, dialect)), dialect)
     return _numeric_levels(df) if categories else df
+
+
+def _without_repeated_headers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
+    """``df`` without rows that repeat the header (exports joined with ``cat a.csv b.csv``),
+    whose cells would make every column text. The columns keep the types such rows hid."""
+    if df.empty or df[df.columns[0]].dtype.kind in "iufbM":  # a header cell would be text
+        return df
+    header = [str(c) for c in df.columns]
+    first = (df[df.columns[0]] == df.columns[0]).to_numpy(dtype=bool)
+    if not first.any():
+        return df
+    again = first.copy()
+    again[first] = [
+        [str(v) for v in row] == header for row in df.loc[first].itertuples(index=False, name=None)
+    ]
+    if not again.any():
+        return df
+    log.info("%d rows repeating the header left out", int(again.sum()))
+    kept = df.loc[~again].reset_index(drop=True)
+    return kept.apply(_retyped, dialect=dialect)
+
+
+def _retyped(col: pd.Series, dialect: CsvDialect) -> pd.Series:
+    """A column as the reader would have typed it without the repeated header's cells."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.remove_unused_categories()
+    if col.dtype != object:
+        return col
+    text = col
+    if dialect.thousands:
+        text = text.str.replace(dialect.thousands, "", regex=False)
+    if dialect.decimal != ".":
+        text = text.str.replace(dialect.decimal, ".", regex=False)
+    nums = pd.to_numeric(text, errors="coerce")
+    return nums if nums.notna().sum() == col.notna().sum() else col
 
 
 def na_marked(s: pd.Series) -> pd.Series:
