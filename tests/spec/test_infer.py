@@ -335,3 +335,13 @@ def test_a_size_column_that_writes_0_for_unknown_gets_no_monotone_promise() -> N
     # one typo among 1,700 houses does not take the promise away
     typo = df.assign(livingArea=df["livingArea"].where(df.index != 3, 0))
     assert from_dict(infer(typo, "price").spec).monotone() == {"livingArea": 1}
+
+
+def test_a_column_named_like_a_size_that_does_not_rise_with_the_price_is_no_size() -> None:
+    df = datasets.load("windsor")
+    rng = np.random.default_rng(0)
+    # New York's LOT: a tax lot's number, not its area
+    numbered = df.drop(columns=["lotsize"]).assign(LOT=rng.integers(1, 9000, len(df)))
+    spec = from_dict(infer(numbered, "price").spec)
+    assert spec.size is None and spec.monotone() == {}
+    assert from_dict(infer(df, "price").spec).size == "lotsize"

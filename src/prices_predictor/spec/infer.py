@@ -41,6 +41,7 @@ PRICE_WORDS = frozenset(
 VALUE_WORDS = frozenset(("valor", "valeur"))  # the target's name only: also a land value's
 AMOUNT_NAMES = ("sale_amount", "sales_amount", "sold_amount", "sale_value", "sold_for")
 _VALUE_OR_PRICE = PRICE_WORDS | VALUE_WORDS
+MIN_SIZE_CORR = 0.1  # rank correlation with the log price below which a size is none
 UNKNOWN_ZEROS = 0.01  # a size column with this share of 0s writes 0 for "not known"
 # whole numbers so named are codes of places or classes (New York's BOROUGH 1-5), not amounts
 CODE_NAME = re.compile(
@@ -226,7 +227,7 @@ def infer(
         spec["dayfirst"] = True
     if id_col is not None:
         spec["id"] = id_col
-    size = _size_column(features, strength)
+    size = _size_column(features, strength, df, y)
     if size is not None:
         spec["size"] = size
     _promises(features, size, strength, out.decisions, _zero_share(df, size))
@@ -432,13 +433,23 @@ def _stays(c: str, d: str) -> bool:
     return (ratio_named(d) and not ratio_named(c)) or (size(c) and not size(d))
 
 
-def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> str | None:
+def _size_column(
+    features: list[dict[str, Any]], strength: dict[str, float], df: pd.DataFrame, y: pd.Series
+) -> str | None:
+    """The numeric columns the first of SIZE_PATTERNS names (the strongest of them), among
+    those whose larger values go with higher prices: a column so named that does not (New
+    York's ``LOT``, a tax lot's number) is no size to promise anything about."""
     numeric = [f["name"] for f in features if f["kind"] == "numeric" and not ratio_named(f["name"])]
     for pattern in SIZE_PATTERNS:
-        found = [c for c in numeric if re.search(pattern, _key(c))]
+        found = [c for c in numeric if re.search(pattern, _key(c)) and _rises(df[c], y)]
         if found:
             return max(found, key=lambda c: strength.get(c, 0.0))
     return None
+
+
+def _rises(s: pd.Series, y: pd.Series) -> bool:
+    corr = _spearman(pd.to_numeric(s, errors="coerce"), y)
+    return corr is not None and corr >= MIN_SIZE_CORR
 
 
 def _aliases(features: list[dict[str, Any]], decisions: list[Decision]) -> None:
