@@ -345,3 +345,14 @@ def test_a_column_named_like_a_size_that_does_not_rise_with_the_price_is_no_size
     spec = from_dict(infer(numbered, "price").spec)
     assert spec.size is None and spec.monotone() == {}
     assert from_dict(infer(df, "price").spec).size == "lotsize"
+
+
+def test_a_price_per_area_or_a_price_trend_is_not_taken_for_the_sale_price() -> None:
+    df = datasets.load("windsor")
+    per_area = df.assign(price_per_sqft=df["price"] / df["lotsize"], PriceTrend=1.5)
+    assert infer(per_area).spec["target"]["column"] == "price"  # before: "which column?"
+    # a rentals file: its only 'price' column is a trend; the user names the target
+    rents = df.rename(columns={"price": "totalRent"}).assign(pricetrend=df.index % 7 / 2)
+    with pytest.raises(DataError, match="no column is named like a sale price: name it with"):
+        infer(rents)
+    assert infer(rents, "totalRent").spec["target"]["column"] == "totalRent"

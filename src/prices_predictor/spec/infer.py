@@ -41,6 +41,10 @@ PRICE_WORDS = frozenset(
 VALUE_WORDS = frozenset(("valor", "valeur"))  # the target's name only: also a land value's
 AMOUNT_NAMES = ("sale_amount", "sales_amount", "sold_amount", "sale_value", "sold_for")
 _VALUE_OR_PRICE = PRICE_WORDS | VALUE_WORDS
+NOT_A_SALE_PRICE = re.compile(
+    r"trend|index|change|growth|delta|pct|percent|ratio|(^|_)per(_|$)|sq_?ft|sqm|sq_?m($|_)"
+    r"|(^|_)m2($|_)|psf|(^|_)sf$"
+)
 MIN_SIZE_CORR = 0.1  # rank correlation with the log price below which a size is none
 UNKNOWN_ZEROS = 0.01  # a size column with this share of 0s writes 0 for "not known"
 # whole numbers so named are codes of places or classes (New York's BOROUGH 1-5), not amounts
@@ -121,7 +125,7 @@ def find_target(df: pd.DataFrame, target: str | None) -> str:
     named = [c for c in df.columns if _key(c) in TARGET_NAMES]
     if len(named) == 1:
         return str(named[0])
-    pricey = [c for c in df.columns if "price" in _key(c)] or [
+    pricey = [c for c in df.columns if "price" in _key(c) and not _price_of_something(c)] or [
         c for c in df.columns if _price_word(_key(c))
     ]
     if len(pricey) == 1:
@@ -132,6 +136,12 @@ def find_target(df: pd.DataFrame, target: str | None) -> str:
         )
     found = ", ".join(map(str, named or pricey))
     raise DataError(f"which column is the sale price: {found}? Name it with --target")
+
+
+def _price_of_something(col: Any) -> bool:
+    """Named for a price per area or a price's change, not a sale price: ``price_per_sqft``,
+    ``PriceSqm``, ``Price/m²``, ImmoScout's ``pricetrend``."""
+    return bool(NOT_A_SALE_PRICE.search(_key(col)) or "/" in str(col))
 
 
 def _prices(cells: pd.Series, target: str) -> pd.Series:
