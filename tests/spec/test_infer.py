@@ -356,3 +356,19 @@ def test_a_price_per_area_or_a_price_trend_is_not_taken_for_the_sale_price() -> 
     with pytest.raises(DataError, match="no column is named like a sale price: name it with"):
         infer(rents)
     assert infer(rents, "totalRent").spec["target"]["column"] == "totalRent"
+
+
+def test_a_listing_portal_export_with_house_size_acres_and_an_earlier_sale_date() -> None:
+    # the layout of a well-known US portal export: house_size, acre_lot, prev_sold_date
+    df = datasets.load("windsor")
+    rng = np.random.default_rng(0)
+    days = pd.Series(rng.integers(0, 3000, len(df)), index=df.index)
+    listed = df.assign(
+        house_size=(df["lotsize"] / 4 * rng.uniform(0.8, 1.2, len(df))).round(),
+        acre_lot=(df["lotsize"] / 43560).round(3),
+        prev_sold_date=(pd.Timestamp("2005-01-01") + pd.to_timedelta(days, unit="D")).astype(str),
+    ).drop(columns=["lotsize"])
+    spec = from_dict(infer(listed, "price").spec)
+    assert spec.size == "house_size" and spec.monotone() == {"house_size": 1}
+    assert spec.sale_date is None  # a date of the house's sale before, not of this one
+    assert infer(listed.drop(columns=["house_size"]), "price").spec["size"] == "acre_lot"

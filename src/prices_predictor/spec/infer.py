@@ -89,10 +89,10 @@ SIZE_PATTERNS = (
     # woonoppervlakte (Dutch), boarea / boligareal / bruksareal (Nordic), area util (Portuguese)
     r"|wohnfl|^surface$|surface_(reelle_)?bati|surface_habitable|superficie(?!.*(terreno|parcela))"
     r"|construid|floor_size|size_sqm|^sqm$|area_m2|woonoppervl|boarea|boligareal|bruksareal"
-    r"|area_util",
+    r"|area_util|house_?size|home_?size",
     r"total.*(sf|sqft|area)|(sf|sqft|area).*total|built.?up|building.?area|^m2$",
     r"lot.?size|lot.?area|^lot$|land.?area|land.?size|grundst|terreno|surface_terrain|plot"
-    r"|perceel|tomt|grundareal",
+    r"|perceel|tomt|grundareal|acre",
 )
 
 
@@ -524,7 +524,9 @@ def _sale_date(features: list[dict[str, Any]]) -> dict[str, str]:
     dates = [
         c
         for c, f in names.items()
-        if f["kind"] == "date" and re.search(r"sold|sale|trade|date", _key(c))
+        if f["kind"] == "date"
+        and re.search(r"sold|sale|trade|date", _key(c))
+        and not re.search(r"(^|_)(prev|previous|prior)(_|$)", _key(c))  # an earlier sale's
     ]
     if dates:
         return {"column": dates[0]}
