@@ -82,6 +82,22 @@ def test_an_excel_workbook_in_and_out(
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
+def test_a_compressed_tab_separated_export_in_and_a_compressed_csv_out(
+    bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
+) -> None:
+    data, out = tmp_path / "houses.txt.gz", tmp_path / "prices.csv.gz"
+    houses.head(80).to_csv(data, sep="\t", index=False)
+    env = base_env(tmp_path / "pp", PP_MODEL_URI=str(bundle_dir))
+    proc = run_cli(["predict", "--data", str(data), "--out", str(out), "--quiet"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:2] == b"\x1f\x8b"  # gzip, as the name says
+    got = pd.read_csv(out)
+    model, _ = load_bundle(bundle_dir)
+    np.testing.assert_allclose(got["price"], model.predict_price(houses.head(80)), atol=0.006)
+    bad = run_cli(["predict", "--data", str(data), "--out", str(tmp_path / "p.json.gz")], env)
+    assert bad.returncode == 2 and "unknown output type '.json.gz'" in bad.stderr
+
+
 def test_snake_case_parquet_gives_the_same_prices(
     bundle_dir: Path, houses: pd.DataFrame, tmp_path: Path
 ) -> None:

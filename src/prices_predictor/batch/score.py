@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from prices_predictor.core.errors import DataError
-from prices_predictor.data.ingest import source_for
+from prices_predictor.data.ingest import COMPRESSIONS, source_for
 from prices_predictor.data.validate import ValidationReport, require_valid, validate
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.infer import idlike_name
 from prices_predictor.spec.model import DataSpec, field_map
 
-OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx", *(".csv" + c for c in COMPRESSIONS))
 EXCEL_ROWS = 1_048_575  # a sheet's rows below its header
 PRICE_COLUMNS = ("price", "price_low", "price_high")
 
@@ -67,11 +67,22 @@ def _rows(n: int) -> str:
     return f"{n:,} row" + ("" if n == 1 else "s")
 
 
+def output_kind(out: Path) -> str:
+    """``out``'s type by its name: '.csv', '.parquet', '.xlsx', or a compressed CSV's
+    '.csv.gz' (bz2, xz)."""
+    name = out.name.lower()
+    for codec in COMPRESSIONS:
+        if name.endswith(".csv" + codec):
+            return ".csv" + codec
+    return out.suffix.lower()
+
+
 def check_output(out: Path) -> None:
     """Fail before any work if ``out`` cannot be written."""
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+    if output_kind(out) not in OUTPUT_SUFFIXES:
+        shown = "".join(out.suffixes[-2:]) if out.suffix.lower() in COMPRESSIONS else out.suffix
         raise DataError(
-            f"{out}: unknown output type '{out.suffix or '(none)'}', "
+            f"{out}: unknown output type '{shown or '(none)'}', "
             f"expected one of {', '.join(OUTPUT_SUFFIXES)}"
         )
     if not out.parent.is_dir():
@@ -176,9 +187,9 @@ def default_keep(df: pd.DataFrame, spec: DataSpec) -> list[str]:
 
 
 def write_table(frame: pd.DataFrame, out: Path) -> None:
-    """Write ``frame`` whole or not at all (a temporary file, then renamed), as CSV, Parquet
-    or Excel by the extension."""
-    kind = out.suffix.lower()
+    """Write ``frame`` whole or not at all (a temporary file, then renamed), as CSV (plain or
+    compressed), Parquet or Excel by the extension."""
+    kind = output_kind(out)
     if kind == ".xlsx" and len(frame) > EXCEL_ROWS:
         raise DataError(
             f"{out}: {len(frame):,} rows do not fit an Excel sheet ({EXCEL_ROWS:,} at most); "
@@ -187,7 +198,7 @@ def write_table(frame: pd.DataFrame, out: Path) -> None:
     # a fresh name, not mkstemp: the file gets the user's usual permissions (umask), not 0600
     tmp = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp{kind}"
     try:
-        if kind == ".csv":
+        if kind.startswith(".csv"):  # compressed by the suffix the temporary name keeps
             frame.to_csv(tmp, index=False, float_format="%.2f")
         elif kind == ".xlsx":
             frame.round({c: 2 for c in PRICE_COLUMNS if c in frame}).to_excel(

@@ -45,8 +45,8 @@ def predict(
     out: Annotated[
         str,
         typer.Option(
-            help="Where to write the prices: .csv, .parquet or .xlsx (replaced whole). Spark: a "
-            "Parquet dataset directory or URL (replaced)."
+            help="Where to write the prices: .csv (or .csv.gz), .parquet or .xlsx (replaced "
+            "whole). Spark: a Parquet dataset directory or URL (replaced)."
         ),
     ],
     keep: Annotated[
