@@ -34,12 +34,8 @@ log = logging.getLogger(__name__)
 
 AMES = "ames"
 T = TypeVar("T")
-# a delimited file's compressions: the standard library's codecs, named as pandas names them
-COMPRESSIONS: dict[str, tuple[str, Callable[..., Any]]] = {
-    ".gz": ("gzip", gzip.open),
-    ".bz2": ("bz2", bz2.open),
-    ".xz": ("xz", lzma.open),
-}
+# a delimited file's compressions, by suffix: the standard library's codecs
+COMPRESSIONS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # pandas' default missing-value markers except "None": Ames uses "None" as a level
 # (Mas Vnr Type), and the API and the bundled data keep it as one.
 NA_VALUES = (
@@ -259,7 +255,7 @@ class CsvSource(FileSource):
 
     def _open(self) -> Any:
         if self.compression:
-            return COMPRESSIONS[self.compression][1](self.path, "rb")
+            return COMPRESSIONS[self.compression](self.path, "rb")
         return self.path.open("rb")
 
     def _header(self) -> list[str]:
