@@ -160,6 +160,27 @@ def test_exports_joined_with_their_headers_read_as_one_table(
     assert set(cats.cat.categories) == set(head["Neighborhood"])  # not 'Neighborhood'
 
 
+def test_a_row_of_units_under_the_header_is_not_data(
+    small_ames: pd.DataFrame, tmp_path: Path
+) -> None:
+    head = small_ames.head(30)[["SalePrice", "Gr Liv Area", "Neighborhood", "Lot Frontage"]]
+    units = pd.DataFrame([["(USD)", "(sq ft)", "", "(ft)"]], columns=head.columns)
+    sheet = pd.concat([units, head.astype(object)], ignore_index=True)
+    csv, book = tmp_path / "units.csv", tmp_path / "units.xlsx"
+    sheet.to_csv(csv, index=False)
+    sheet.to_excel(book, index=False)
+    for path in (csv, book):
+        df = load(str(path))
+        assert len(df) == 30 and df["SalePrice"].tolist() == head["SalePrice"].tolist(), path
+        assert df["Gr Liv Area"].dtype.kind in "if"
+        assert df["Neighborhood"].tolist() == head["Neighborhood"].tolist()
+    # a first house with one word where a number belongs is a house, not units
+    typo = head.astype(object)
+    typo.iloc[0, 1] = "large"
+    typo.to_csv(csv, index=False)
+    assert load(str(csv))["Gr Liv Area"].iloc[0] == "large"
+
+
 def test_a_workbook_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_path: Path) -> None:
     import openpyxl
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 AMES = "ames"
 T = TypeVar("T")
+UNITS_SCAN = 1000  # rows under a units row that must be numbers for it to be one
 # a delimited file's compressions, by suffix: the standard library's codecs
 COMPRESSIONS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 # pandas' default missing-value markers except "None": Ames uses "None" as a level
@@ -364,7 +365,7 @@ class ExcelSource(FileSource):
             na_values=list(NA_VALUES),
         )
         df.columns = [str(c) for c in df.columns]
-        df = _padded_missing(df)
+        df = _padded_missing(_without_units_row(df, CsvDialect()))
         text = [c for c in df.columns if c in categories and df[c].dtype == object]
         if text:
             df[text] = df[text].astype("category")
@@ -508,8 +509,37 @@ def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> 
         thousands=dialect.thousands,
         encoding=dialect.encoding,
     )
-    df = _formatted_numbers(_padded_missing(_without_repeated_headers(df, dialect)), dialect)
+    df = _without_units_row(_without_repeated_headers(df, dialect), dialect)
+    df = _formatted_numbers(_padded_missing(df), dialect)
     return _numeric_levels(df) if categories else df
+
+
+def _without_units_row(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
+    """``df`` without a first row that names units under the header (``(USD)``, ``sq m``, as
+    statistical offices' sheets have): every filled cell of it text, two or more of them
+    above columns whose other cells are numbers. Such a row would make those columns text."""
+    if len(df) < 3:
+        return df
+    first, rest = df.iloc[0], df.iloc[1:UNITS_SCAN]
+    filled = [c for c in df.columns if pd.notna(first[c]) and str(first[c]).strip()]
+    if not filled or any(_number(first[c], dialect) for c in filled):
+        return df
+    over_numbers = [c for c in filled if _numbers_below(rest[c], dialect)]
+    if len(over_numbers) < 2:
+        return df
+    log.info("a row of units under the header left out (%s)", ", ".join(map(str, filled[:3])))
+    return df.iloc[1:].reset_index(drop=True).apply(_retyped, dialect=dialect)
+
+
+def _number(cell: Any, dialect: CsvDialect) -> bool:
+    return bool(_retyped(pd.Series([cell], dtype=object), dialect).dtype.kind in "iuf")
+
+
+def _numbers_below(col: pd.Series, dialect: CsvDialect) -> bool:
+    present = col.dropna()
+    return bool(len(present)) and (
+        col.dtype.kind in "iuf" or _retyped(present.astype(object), dialect).dtype.kind in "iuf"
+    )
 
 
 def _without_repeated_headers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
@@ -533,16 +563,21 @@ def _without_repeated_headers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataF
 
 
 def _retyped(col: pd.Series, dialect: CsvDialect) -> pd.Series:
-    """A column as the reader would have typed it without the repeated header's cells."""
+    """A column as the reader would have typed it without the rows left out (a repeated
+    header's cells, a units row)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         return col.cat.remove_unused_categories()
     if col.dtype != object:
         return col
-    text = col
-    if dialect.thousands:
-        text = text.str.replace(dialect.thousands, "", regex=False)
-    if dialect.decimal != ".":
-        text = text.str.replace(dialect.decimal, ".", regex=False)
+    text = col.copy()
+    words = col.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)  # an Excel column mixes
+    if words.any():
+        marks = col[words]
+        if dialect.thousands:
+            marks = marks.str.replace(dialect.thousands, "", regex=False)
+        if dialect.decimal != ".":
+            marks = marks.str.replace(dialect.decimal, ".", regex=False)
+        text[words] = marks
     nums = pd.to_numeric(text, errors="coerce")
     return nums if nums.notna().sum() == col.notna().sum() else col
 
