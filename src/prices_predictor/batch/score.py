@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from prices_predictor.core.errors import DataError
-from prices_predictor.data.ingest import COMPRESSIONS, source_for
+from prices_predictor.data.ingest import COMPRESSIONS, file_type, source_for
 from prices_predictor.data.validate import ValidationReport, require_valid, validate
 from prices_predictor.models.price_model import PriceModel
 from prices_predictor.spec.infer import idlike_name
@@ -67,22 +67,12 @@ def _rows(n: int) -> str:
     return f"{n:,} row" + ("" if n == 1 else "s")
 
 
-def output_kind(out: Path) -> str:
-    """``out``'s type by its name: '.csv', '.parquet', '.xlsx', or a compressed CSV's
-    '.csv.gz' (bz2, xz)."""
-    name = out.name.lower()
-    for codec in COMPRESSIONS:
-        if name.endswith(".csv" + codec):
-            return ".csv" + codec
-    return out.suffix.lower()
-
-
 def check_output(out: Path) -> None:
     """Fail before any work if ``out`` cannot be written."""
-    if output_kind(out) not in OUTPUT_SUFFIXES:
-        shown = "".join(out.suffixes[-2:]) if out.suffix.lower() in COMPRESSIONS else out.suffix
+    kind = file_type(out)
+    if kind not in OUTPUT_SUFFIXES:
         raise DataError(
-            f"{out}: unknown output type '{shown or '(none)'}', "
+            f"{out}: unknown output type '{kind or '(none)'}', "
             f"expected one of {', '.join(OUTPUT_SUFFIXES)}"
         )
     if not out.parent.is_dir():
@@ -189,7 +179,7 @@ def default_keep(df: pd.DataFrame, spec: DataSpec) -> list[str]:
 def write_table(frame: pd.DataFrame, out: Path) -> None:
     """Write ``frame`` whole or not at all (a temporary file, then renamed), as CSV (plain or
     compressed), Parquet or Excel by the extension."""
-    kind = output_kind(out)
+    kind = file_type(out)
     if kind == ".xlsx" and len(frame) > EXCEL_ROWS:
         raise DataError(
             f"{out}: {len(frame):,} rows do not fit an Excel sheet ({EXCEL_ROWS:,} at most); "

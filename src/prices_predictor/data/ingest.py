@@ -35,8 +35,22 @@ log = logging.getLogger(__name__)
 AMES = "ames"
 T = TypeVar("T")
 UNITS_SCAN = 1000  # rows under a units row that must be numbers for it to be one
-# a delimited file's compressions, by suffix: the standard library's codecs
-COMPRESSIONS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+class Codec(NamedTuple):
+    """A compression of delimited files: the standard library's opener, and the bytes a file
+    so compressed begins with (an upload has no name to go by)."""
+
+    open: Callable[..., Any]
+    magic: tuple[bytes, ...]
+
+
+# a delimited file's compressions, by suffix
+COMPRESSIONS: dict[str, Codec] = {
+    ".gz": Codec(gzip.open, (b"\x1f\x8b",)),
+    ".bz2": Codec(bz2.open, tuple(b"BZh%d1AY&SY" % level for level in range(1, 10))),
+    ".xz": Codec(lzma.open, (b"\xfd7zXZ\x00",)),
+}
 # pandas' default missing-value markers except "None": Ames uses "None" as a level
 # (Mas Vnr Type), and the API and the bundled data keep it as one.
 NA_VALUES = (
@@ -256,7 +270,7 @@ class CsvSource(FileSource):
 
     def _open(self) -> Any:
         if self.compression:
-            return COMPRESSIONS[self.compression](self.path, "rb")
+            return COMPRESSIONS[self.compression].open(self.path, "rb")
         return self.path.open("rb")
 
     def _header(self) -> list[str]:
@@ -442,6 +456,14 @@ def with_trimmed_names(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=dict(zip(df.columns, trimmed(df.columns), strict=True)))
 
 
+def file_type(path: Path) -> str:
+    """The type ``path``'s name ends with, in lower case, a compression's suffix kept with
+    the one before it ('.csv.gz'); '' for none."""
+    if path.suffix.lower() in COMPRESSIONS:
+        return "".join(path.suffixes[-2:]).lower()
+    return path.suffix.lower()
+
+
 def source_for(data: str) -> DataSource:
     """Pick the strategy for ``data`` ('ames' or a file path)."""
     if data == AMES:
@@ -456,8 +478,8 @@ def source_for(data: str) -> DataSource:
         if name.endswith(cls.suffixes):
             return cls(path)
     known = ", ".join(s for c in FILE_SOURCES for s in c.shown or c.suffixes)
-    suffix = "".join(path.suffixes[-2:]) if path.suffix.lower() in COMPRESSIONS else path.suffix
-    if suffix.lower() == ".xls":  # the binary format of Excel 97-2003, no reader here
+    suffix = file_type(path)
+    if suffix == ".xls":  # the binary format of Excel 97-2003, no reader here
         raise DataError(f"{path}: an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV")
     raise DataError(f"{path}: unknown file type '{suffix or '(none)'}', expected one of {known}")
 
@@ -532,6 +554,7 @@ def _without_units_row(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
 
 
 def _number(cell: Any, dialect: CsvDialect) -> bool:
+    # typed by its column's rule, not float(): that reads '1_000' and 'nan', the reader not
     return bool(_retyped(pd.Series([cell], dtype=object), dialect).dtype.kind in "iuf")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from prices_predictor.core.errors import DataError
 from prices_predictor.data.ingest import (
+    COMPRESSIONS,
     CsvSource,
     ExcelSource,
     FileSource,
@@ -29,15 +30,11 @@ MAGIC = (
     (b"PAR1", ".parquet"),
     (b"PK\x03\x04", ".zip"),
     (b"PK\x05\x06", ".zip"),
-    (b"\x1f\x8b", ".csv.gz"),
-    *((b"BZh%d1AY&SY" % level, ".csv.bz2") for level in range(1, 10)),
-    (b"\xfd7zXZ\x00", ".csv.xz"),
+    *((magic, ".csv" + c) for c, codec in COMPRESSIONS.items() for magic in codec.magic),
 )
 SOURCES: dict[str, Callable[[Path], FileSource]] = {
     ".csv": partial(CsvSource, compression=""),
-    ".csv.gz": partial(CsvSource, compression=".gz"),
-    ".csv.bz2": partial(CsvSource, compression=".bz2"),
-    ".csv.xz": partial(CsvSource, compression=".xz"),
+    **{".csv" + c: partial(CsvSource, compression=c) for c in COMPRESSIONS},
     ".parquet": ParquetSource,
     ".zip": ZipSource,
     ".xlsx": ExcelSource,

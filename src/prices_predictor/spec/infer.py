@@ -237,7 +237,7 @@ def infer(
         spec["dayfirst"] = True
     if id_col is not None:
         spec["id"] = id_col
-    size = _size_column(features, strength, df, y)
+    size = _size_column(features, strength)
     if size is not None:
         spec["size"] = size
     _promises(features, size, strength, out.decisions, _zero_share(df, size))
@@ -443,23 +443,20 @@ def _stays(c: str, d: str) -> bool:
     return (ratio_named(d) and not ratio_named(c)) or (size(c) and not size(d))
 
 
-def _size_column(
-    features: list[dict[str, Any]], strength: dict[str, float], df: pd.DataFrame, y: pd.Series
-) -> str | None:
+def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> str | None:
     """The numeric columns the first of SIZE_PATTERNS names (the strongest of them), among
     those whose larger values go with higher prices: a column so named that does not (New
     York's ``LOT``, a tax lot's number) is no size to promise anything about."""
     numeric = [f["name"] for f in features if f["kind"] == "numeric" and not ratio_named(f["name"])]
     for pattern in SIZE_PATTERNS:
-        found = [c for c in numeric if re.search(pattern, _key(c)) and _rises(df[c], y)]
+        found = [
+            c
+            for c in numeric
+            if re.search(pattern, _key(c)) and strength.get(c, 0.0) >= MIN_SIZE_CORR
+        ]
         if found:
-            return max(found, key=lambda c: strength.get(c, 0.0))
+            return max(found, key=lambda c: strength[c])
     return None
-
-
-def _rises(s: pd.Series, y: pd.Series) -> bool:
-    corr = _spearman(pd.to_numeric(s, errors="coerce"), y)
-    return corr is not None and corr >= MIN_SIZE_CORR
 
 
 def _aliases(features: list[dict[str, Any]], decisions: list[Decision]) -> None:
@@ -495,7 +492,7 @@ def _promises(
     are 0) says 0 stands for "not known" there (New York's condos have a gross area of 0):
     the promise would then price those houses as the smallest. The strongest columns are key
     features."""
-    ranked = sorted(strength, key=lambda c: -strength[c])
+    ranked = sorted(strength, key=lambda c: -abs(strength[c]))
     key = ([size] if size else []) + [c for c in ranked if c != size]
     key = key[:KEY_COUNT]
     notes = {d.column: d for d in decisions}
@@ -551,11 +548,12 @@ def _age(features: list[dict[str, Any]], sale: dict[str, str]) -> list[dict[str,
 
 
 def _strength(s: pd.Series, kind: str, y: pd.Series) -> float:
-    """How much of the log price a column explains alone (|rank corr| or eta squared)."""
+    """How much of the log price a column explains alone: a number's rank correlation with
+    it (signed: a size must rise with the price), another kind's eta (from eta squared)."""
     ok = y.notna()
     if kind == "numeric":
         corr = _spearman(pd.to_numeric(s, errors="coerce"), y)
-        return abs(corr) if corr is not None else 0.0
+        return corr if corr is not None else 0.0
     groups = pd.Series(s.map(cat_value, na_action="ignore"))[ok].fillna("(missing)")
     yy = y[ok]
     if yy.var() == 0 or len(yy) < 3:
