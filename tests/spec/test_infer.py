@@ -122,6 +122,34 @@ def test_columns_computed_from_the_price_are_left_out(ames: pd.DataFrame) -> Non
     assert sum("computed from the price" in w for w in why.values()) == 3
 
 
+def test_an_assessors_sales_file_keeps_the_assessed_value_and_drops_the_sales_ratio(
+    ames: pd.DataFrame,
+) -> None:
+    # a state's recorded sales (Connecticut's layout): the assessed value and the
+    # assessment-to-sale ratio give the price back together; only the ratio is derived
+    head = ames.head(600)
+    price = head["SalePrice"]
+    rng = np.random.default_rng(0)
+    assessed = (0.7 * price * rng.lognormal(0, 0.15, len(head))).round(-1)
+    df = pd.DataFrame(
+        {
+            "Serial Number": rng.permutation(10**6)[:600] + 10**5,
+            "Town": head["Neighborhood"],
+            "Assessed Value": assessed,
+            "Sale Amount": price,
+            "Sales Ratio": (assessed / price).round(6),
+        }
+    )
+    found = infer(df)
+    roles = {d.column: d.role for d in found.decisions}
+    why = {d.column: d.why for d in found.decisions}
+    assert found.spec["target"]["column"] == "Sale Amount"
+    assert roles["Assessed Value"] == "numeric", why["Assessed Value"]
+    assert roles["Sales Ratio"] == "left out"
+    assert why["Sales Ratio"].startswith("computed from the price: with 'Assessed Value'")
+    assert roles["Serial Number"] == "id" and found.spec["id"] == "Serial Number"
+
+
 def test_a_listing_site_export_keeps_its_size_and_drops_its_price_per_size(
     ames: pd.DataFrame,
 ) -> None:

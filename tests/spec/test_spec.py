@@ -125,22 +125,33 @@ def test_a_declared_feature_computed_from_the_price_is_warned_of(tmp_path: Path)
     sqft = rng.integers(600, 3000, 200)
     price = (sqft * rng.uniform(80, 200, 200)).round(-2)
     data = tmp_path / "sales.csv"
+    assessed = (0.7 * price * rng.lognormal(0, 0.15, 200)).round(-1)
     pd.DataFrame(
-        {"price": price, "sqft": sqft, "per_sqft": (price / sqft).round(2), "beds": sqft // 500}
+        {
+            "price": price,
+            "sqft": sqft,
+            "per_sqft": (price / sqft).round(2),
+            "beds": sqft // 500,
+            "assessed_value": assessed,
+            "sales_ratio": (assessed / price).round(6),
+        }
     ).to_csv(data, index=False)
     f = tmp_path / "spec.yaml"
+    leaks = "  - {name: per_sqft, kind: numeric}\n  - {name: sales_ratio, kind: numeric}\n"
     f.write_text(
         "target: {column: price}\nsize: sqft\nfeatures:\n"
         "  - {name: sqft, kind: numeric}\n  - {name: beds, kind: numeric}\n"
-        "  - {name: per_sqft, kind: numeric}\n"
+        "  - {name: assessed_value, kind: numeric}\n" + leaks
     )
     env = base_env(tmp_path / "pp")
     leaky = run_cli(["spec", "check", str(f), "--data", str(data)], env, timeout=60)
     assert leaky.returncode == 0, leaky.stderr
     warned = leaky.stderr.replace("\n", " ")
     assert "feature 'per_sqft' is computed from the price: with 'sqft'" in warned
+    assert "feature 'sales_ratio' is computed from the price: with 'assessed_value'" in warned
     assert "'sqft' is computed" not in warned  # the size column stays
-    f.write_text(f.read_text().replace("  - {name: per_sqft, kind: numeric}\n", ""))
+    assert "'assessed_value' is computed" not in warned  # an amount beside a share stays
+    f.write_text(f.read_text().replace(leaks, ""))
     clean = run_cli(["spec", "check", str(f), "--data", str(data)], env, timeout=60)
     assert clean.returncode == 0 and "warning" not in clean.stderr
 

@@ -28,7 +28,7 @@ import pandas as pd
 from prices_predictor.core.cells import cat_value
 from prices_predictor.core.errors import DataError
 from prices_predictor.spec.io import from_dict
-from prices_predictor.spec.leaks import derived_from_price, ratio_named
+from prices_predictor.spec.leaks import derived_from_price, ratio_named, the_derived
 from prices_predictor.spec.names import api_name, did_you_mean
 
 TARGET_NAMES = ("saleprice", "sale_price", "price", "totalprice", "sold_price", "soldprice")
@@ -434,13 +434,14 @@ def _leave_out_derived(
 
 
 def _stays(c: str, d: str) -> bool:
-    """Of two features that give the price back, ``c`` is the genuine one when ``d`` is
-    named like a ratio and ``c`` not, or ``c`` like a house size and ``d`` not."""
+    """Of two features that give the price back, ``c`` is the genuine one when the names say
+    ``d`` is the one computed from the price (``the_derived``), or ``c`` is named like a house
+    size and ``d`` not."""
 
     def size(col: str) -> bool:
         return not ratio_named(col) and any(re.search(p, _key(col)) for p in SIZE_PATTERNS)
 
-    return (ratio_named(d) and not ratio_named(c)) or (size(c) and not size(d))
+    return the_derived(c, d) or (size(c) and not size(d))
 
 
 def _size_column(features: list[dict[str, Any]], strength: dict[str, float]) -> str | None:
@@ -581,9 +582,9 @@ def _price_word(key: str, values: bool = True) -> bool:
 
 
 def idlike_name(col: str) -> bool:
-    """Named like an id: ``PID``, ``parcel``, ``MLS#``, ``Record #``."""
+    """Named like an id: ``PID``, ``parcel``, ``MLS#``, ``Record #``, ``Serial Number``."""
     key = _key(col)
-    return bool(re.search(r"(^|_)(id|pid|parcel|apn|folio|order|mls)($|_)", key)) or str(
+    return bool(re.search(r"(^|_)(id|pid|parcel|apn|folio|order|mls|serial)($|_)", key)) or str(
         col
     ).rstrip().endswith("#")
 

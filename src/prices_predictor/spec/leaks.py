@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 DERIVED_RMS = 0.01  # log-price error below which two columns reconstruct the price
 DERIVED_ROWS = 2000  # rows the reconstruction is checked on
 DERIVED_DISTINCT = 20  # fewer values than this cannot carry the price's variation
-# 'per' as a word of the API name (cost_per_sf), not inside one (superficie)
-RATIO_NAME = re.compile(r"(?:^|_)per(?:_|$)|cost|pct|percent|ratio|rate|price|value")
+# a share or a rate; 'per' as a word of the API name (cost_per_sf), not inside one (superficie)
+SHARE_NAME = re.compile(r"(?:^|_)per(?:_|$)|pct|percent|ratio|rate")
+SHARE_MARK = re.compile(r"[/%]")
+# ... or a money amount
+RATIO_NAME = re.compile(SHARE_NAME.pattern + r"|cost|price|value")
 RATIO_MARK = re.compile(r"[$€£¥₹/%]")
 NUMERIC_SHARE = 0.9  # share of a column's cells that must be numbers to be tried
 
@@ -36,9 +39,23 @@ def ratio_named(col: str) -> bool:
     return bool(RATIO_NAME.search(api_name(str(col))) or RATIO_MARK.search(str(col)))
 
 
+def share_named(col: str) -> bool:
+    """Named like a share or a rate (``SP_LP_Pct``, ``Sales Ratio``), not only an amount."""
+    return bool(SHARE_NAME.search(api_name(str(col))) or SHARE_MARK.search(str(col)))
+
+
+def the_derived(c: str, d: str) -> bool:
+    """Of two columns that give the price back together, whether ``d`` is, by the names, the
+    one computed from it and ``c`` the genuine one: ``d`` is named like a ratio and ``c``
+    not, or ``d`` like a share and ``c`` like an amount (an assessed value beside the
+    assessment-to-sale ratio: the value stays)."""
+    return (ratio_named(d) and not ratio_named(c)) or (share_named(d) and not share_named(c))
+
+
 def leaks_in(spec: DataSpec, df: pd.DataFrame) -> dict[str, str]:
     """The numeric features of a declared spec that ``df`` shows are computed from its price
-    (the spec's size column and the one not named like a ratio stay), with why."""
+    (the spec's size column and the one not named like a ratio, or like an amount beside a
+    share, stay), with why."""
     if spec.target.column not in df.columns:
         return {}
     price = pd.to_numeric(df[spec.target.column], errors="coerce")
@@ -48,12 +65,9 @@ def leaks_in(spec: DataSpec, df: pd.DataFrame) -> dict[str, str]:
         if f.kind == "numeric" and f.name in df.columns and f.name != spec.size
     ]
 
-    def stays(c: str, d: str) -> bool:
-        return ratio_named(d) and not ratio_named(c)
-
     # a partner outside the spec (the file's price per square foot) is weighed by its name too
     rivals = {str(c) for c in df.columns} - {spec.target.column}
-    return derived_from_price(df, price.where(price > 0), numeric, stays, rivals)
+    return derived_from_price(df, price.where(price > 0), numeric, the_derived, rivals)
 
 
 def derived_from_price(
