@@ -150,6 +150,25 @@ def test_an_assessors_sales_file_keeps_the_assessed_value_and_drops_the_sales_ra
     assert roles["Serial Number"] == "id" and found.spec["id"] == "Serial Number"
 
 
+def test_coordinates_given_as_points_are_named_as_such(ames: pd.DataFrame) -> None:
+    head = ames.head(300)
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(41.0, 42.0, 300), rng.uniform(-73.6, -71.8, 300)
+    df = pd.DataFrame(
+        {
+            "price": head["SalePrice"],
+            "area": head["Gr Liv Area"],
+            "Location": [f"POINT ({x:.5f} {y:.5f})" for x, y in zip(lon, lat, strict=True)],
+            "geo": [f"({y:.6f}, {x:.6f})" for x, y in zip(lon, lat, strict=True)],
+        }
+    )
+    found = infer(df)
+    why = {d.column: d.why for d in found.decisions}
+    for col in ("Location", "geo"):
+        assert why[col].startswith("coordinates as points"), why[col]
+        assert "latitude and longitude as two columns" in why[col]
+
+
 def test_a_listing_site_export_keeps_its_size_and_drops_its_price_per_size(
     ames: pd.DataFrame,
 ) -> None:

@@ -57,6 +57,9 @@ FREE_TEXT_SHARE = 0.5  # distinct values per row above this: free text
 MIN_PARSED = 0.9  # share of cells that must parse for a number or date column
 NOMINAL_SHARE = 0.01  # a price under this share of the median is no market sale
 MONTH_NAME = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+# a pair of coordinates in one cell, as open-data portals export locations: WKT's
+# 'POINT (-72.9 41.3)' or '(41.3, -72.9)'
+POINT = re.compile(r"\s*(?:point\s*)?\(?\s*-?\d{1,3}\.\d+\s*[ ,]\s*-?\d{1,3}\.\d+\s*\)?\s*", re.I)
 DMY_OR_MDY = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b"  # 25/12/2016 or 12/25/2016
 KEY_COUNT = 4
 
@@ -328,6 +331,12 @@ def _numeric_column(
 
 def _text_column(col: str, present: pd.Series, n: int) -> tuple[Decision, dict[str, Any] | None]:
     levels = sorted({v for v in (cat_value(x) for x in present.unique()) if v is not None})
+    if present.head(500).astype(str).str.fullmatch(POINT).mean() >= MIN_PARSED:
+        why = (
+            "coordinates as points (e.g. '" + str(present.iloc[0]).strip() + "'): "
+            "not read; give latitude and longitude as two columns for a location effect"
+        )
+        return Decision(col, "left out", why), None
     if len(levels) > FREE_TEXT_SHARE * len(present) and len(levels) > 20:
         why = f"free text or id-like ({len(levels):,} distinct in {len(present):,} rows)"
         return Decision(col, "left out", why), None
