@@ -228,6 +228,21 @@ def test_bad_fields_are_422_naming_field_and_rule(
     assert item["field"] == field and item["rule"].startswith(rule)
 
 
+def test_a_column_the_model_does_not_use_is_named_and_said_to_be_no_input(
+    client: TestClient,
+) -> None:
+    # a client sending a row of its file as it is: the address was left out at training
+    r = client.post("/v1/predict", json={"gr_liv_area": 1500, "Address": "1 Main St"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {
+            "field": "Address",
+            "rule": "extra_forbidden",
+            "message": "not an input of the served model (GET /v1/model lists its features)",
+        }
+    ]
+
+
 def test_nan_and_infinity_are_rejected_by_v1_and_nan_is_missing_for_mlflow(
     client: TestClient,
 ) -> None:

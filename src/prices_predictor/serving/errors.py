@@ -45,6 +45,8 @@ def _items(errors: Any, prefix: str = "") -> list[dict[str, str]]:
         msg = str(e.get("msg", ""))
         if rule == "value_error" and "error" in ctx:  # our validators' own words, no prefix
             msg = str(ctx["error"])
+        elif rule == "extra_forbidden":  # a column of the file the model left out, or a typo
+            msg = "not an input of the served model (GET /v1/model lists its features)"
         out.append({"field": field, "rule": rule, "message": msg})
     return out
 
