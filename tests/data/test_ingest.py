@@ -205,6 +205,35 @@ def test_a_workbook_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_p
     assert df["SalePrice"].tolist() == head["SalePrice"].tolist()
 
 
+def test_a_csv_with_a_title_above_its_table(small_ames: pd.DataFrame, tmp_path: Path) -> None:
+    head = small_ames.head(40)[["SalePrice", "Gr Liv Area", "Neighborhood", "Lot Frontage"]]
+    titled = tmp_path / "report.csv"  # as reports exported from a CRM begin
+    titled.write_text(
+        "Sales report, third quarter,,,\nExported 2026-10-01 by the back office,,,\n\n"
+        + head.to_csv(index=False)
+    )
+    euro = tmp_path / "report_euro.csv"  # a spreadsheet's: the title padded with separators
+    euro.write_text("Verkäufe 2026;;;\n" + head.to_csv(sep=";", decimal=",", index=False))
+    for path in (titled, euro):
+        src = source_for(str(path))
+        assert src.header() == list(head.columns), path  # type: ignore[attr-defined]
+        df = load(str(path))
+        assert df["SalePrice"].tolist() == head["SalePrice"].tolist(), path
+        np.testing.assert_allclose(df["Lot Frontage"], head["Lot Frontage"], rtol=1e-12)
+    proc = run_cli(["spec", "infer", "--data", str(titled)], base_env(tmp_path / "pp"), 60)
+    assert proc.returncode == 0, proc.stderr
+    kinds = {f["name"]: f["kind"] for f in yaml.safe_load(proc.stdout)["features"]}
+    assert kinds["Gr Liv Area"] == "numeric" and kinds["Neighborhood"] == "nominal"
+    # a header with a name missing (an index pandas wrote) is still the first line
+    indexed = tmp_path / "indexed.csv"
+    head.to_csv(indexed)
+    assert len(load(str(indexed))) == 40
+    from prices_predictor.spark.score import _csv_dialect
+
+    with pytest.raises(DataError, match=r"3 lines above the header.*--engine local"):
+        _csv_dialect(str(titled))
+
+
 def test_areas_and_counts_with_their_unit_are_numbers(tmp_path: Path) -> None:
     # as listing sites write them: one unit per column; codes in another currency
     path = tmp_path / "listings.csv"

@@ -12,6 +12,7 @@ numbers.
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import hashlib
 import io
@@ -96,7 +97,8 @@ UNIT = (
 # a multiplier after an amount ($850K, $1.2M, 45 Lac, 1.2 Cr): one per cell, and unlike
 # units, several in one column (prices written $850K and $1.2M side by side)
 SCALE = r"(?:k|mn|mio|m|bn|b|lacs?|lakhs?|l|crores?|cr)\b"
-HEADER_SCAN = 20  # rows of a sheet searched for its header
+HEADER_SCAN = 20  # rows of a sheet, lines of a CSV, searched for the header
+NUMBER_LIKE = re.compile(r"[-+(]?\s*[$€£¥₹]?\s*[\d.,\s]*\d[\d.,\s]*%?\)?")  # 12, $1,200, 3.5%
 THOUSANDS_ONLY = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+$")  # 185.000: either mark
 
 
@@ -105,6 +107,7 @@ class CsvDialect(NamedTuple):
     decimal: str = "."
     thousands: str | None = None
     encoding: str = "utf-8"
+    skip: int = 0  # lines above the header (a report's title, an export note)
 
 
 def _encoding(head: bytes) -> str:
@@ -121,7 +124,7 @@ def _encoding(head: bytes) -> str:
 
 
 def csv_options(head: bytes) -> CsvDialect:
-    """A CSV's separator and number marks, from its first bytes.
+    """A CSV's separator, number marks and the lines above its header, from its first bytes.
 
     The separator is the one the header line holds most (a comma if none). Decimal commas
     (with points for thousands) when the cells show more ``12,5`` than ``12.5``; in a
@@ -129,20 +132,52 @@ def csv_options(head: bytes) -> CsvDialect:
     its commas are decimal marks, and ``185.000`` there is a thousand).
     """
     encoding = _encoding(head)
-    lines = head.decode(encoding, errors="replace").splitlines()
+    text = head.decode(encoding, errors="replace")
+    skip = _preamble(text)
+    lines = text.splitlines()[skip:]
     if len(head) >= HEAD_BYTES:
         lines = lines[:-1]  # the last may be cut
     if not lines:
         return CsvDialect(encoding=encoding)
     sep = max(SEPARATORS, key=lambda c: (lines[0].count(c), c == ","))
     if sep == "," or lines[0].count(sep) == 0:
-        return CsvDialect(encoding=encoding)
+        return CsvDialect(encoding=encoding, skip=skip)
     cells = [c.strip().strip('"') for line in lines[1 : SAMPLE_LINES + 1] for c in line.split(sep)]
     comma = sum(1 for c in cells if COMMA_DECIMAL.match(c))
     point = sum(1 for c in cells if POINT_DECIMAL.match(c) and not THOUSANDS_ONLY.match(c))
     if comma > point or (sep == ";" and comma == point == 0):
-        return CsvDialect(sep, ",", ".", encoding)
-    return CsvDialect(sep, encoding=encoding)
+        return CsvDialect(sep, ",", ".", encoding, skip)
+    return CsvDialect(sep, encoding=encoding, skip=skip)
+
+
+def _preamble(text: str) -> int:
+    """How many lines stand above the header: a report's title, an export's date, blank
+    lines. The header is found as a sheet's is: the first of the widest lines (by filled
+    cells) that holds no number. 0 unless the first line fills at most half as many cells
+    (a header with a name or two missing is still the header), or when no line qualifies."""
+    lines = [line.rstrip("\r") for line in text.split("\n")[:HEADER_SCAN]]
+    if len(lines) < 3:
+        return 0
+    rows: list[list[str]] = []
+    for sep in SEPARATORS:
+        split = [_filled_cells(line, sep) for line in lines]
+        if max(map(len, split)) > max(map(len, rows), default=0):
+            rows = split
+    width = max(map(len, rows), default=0)
+    if width < 2 or len(rows[0]) > width // 2:
+        return 0
+    for i, cells in enumerate(rows):
+        if len(cells) == width and not any(NUMBER_LIKE.fullmatch(c) for c in cells):
+            return i
+    return 0
+
+
+def _filled_cells(line: str, sep: str) -> list[str]:
+    try:
+        cells = next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:  # a carriage return in a cell: read it as pandas would, on
+        cells = line.split(sep)
+    return [c.strip() for c in cells if c.strip()]
 
 
 def _head(fh: Any) -> bytes:
@@ -277,7 +312,7 @@ class CsvSource(FileSource):
         d = self.options()
         with self._open() as fh:
             try:
-                return list(pd.read_csv(fh, nrows=0, sep=d.sep, encoding=d.encoding).columns)
+                return _header_of(fh, d)
             except pd.errors.EmptyDataError as exc:
                 raise DataError(f"{self.path}: file is empty") from exc
 
@@ -327,11 +362,7 @@ class ZipSource(FileSource):
 
     def _header(self) -> list[str]:
         options = self.options()
-        return list(
-            self._read(
-                lambda fh: pd.read_csv(fh, nrows=0, sep=options.sep, encoding=options.encoding)
-            ).columns
-        )
+        return self._read(lambda fh: _header_of(fh, options))
 
     def _read(self, parse: Callable[[Any], T]) -> T:
         try:
@@ -520,9 +551,19 @@ def read_csv_bytes(raw: bytes) -> pd.DataFrame:
     return with_trimmed_names(_read_csv(io.BytesIO(raw), (), csv_options(raw[:HEAD_BYTES])))
 
 
+def _header_of(source: Any, dialect: CsvDialect) -> list[str]:
+    names = pd.read_csv(
+        source, nrows=0, sep=dialect.sep, encoding=dialect.encoding, skiprows=dialect.skip
+    ).columns
+    return [str(c) for c in names]
+
+
 def _read_csv(source: Any, categories: Collection[str], dialect: CsvDialect) -> pd.DataFrame:
+    if dialect.skip:
+        log.info("%d lines above the header left out (a title)", dialect.skip)
     df = pd.read_csv(
         source,
+        skiprows=dialect.skip,
         dtype={c: "category" for c in categories} or None,
         keep_default_na=False,
         na_values=list(NA_VALUES),

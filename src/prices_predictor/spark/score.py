@@ -122,6 +122,12 @@ def _csv_dialect(url: str) -> CsvDialect:
         return CsvDialect()
     head = CsvSource(path).head()
     options = csv_options(head)
+    if options.skip:
+        raise DataError(
+            f"{url}: {options.skip} lines above the header (a title); the Spark engine reads "
+            "the header from the first line: use the local engine (--engine local) or remove "
+            "them"
+        )
     if options.encoding == "cp1252":
         if any(0x80 <= b <= 0x9F for b in head):
             raise DataError(
