@@ -166,10 +166,14 @@ def _preamble(text: str) -> int:
     width = max(map(len, rows), default=0)
     if width < 2 or len(rows[0]) > width // 2:
         return 0
-    for i, cells in enumerate(rows):
-        if len(cells) == width and not any(NUMBER_LIKE.fullmatch(c) for c in cells):
-            return i
-    return 0
+    return _first_header(rows, lambda c: not NUMBER_LIKE.fullmatch(c))
+
+
+def _first_header(rows: list[list[Any]], text: Callable[[Any], bool]) -> int:
+    """The first of the widest rows (by filled cells) whose cells are all ``text``: a
+    header, not a title above it nor data (0 when none is)."""
+    width = max(map(len, rows), default=0)
+    return next((i for i, r in enumerate(rows) if len(r) == width and all(map(text, r))), 0)
 
 
 def _filled_cells(line: str, sep: str) -> list[str]:
@@ -465,11 +469,7 @@ def _header_row(sheet: Any) -> int:
     ``HEADER_SCAN`` that holds text only; the first row when none does."""
     rows = sheet.iter_rows(max_row=HEADER_SCAN, values_only=True)
     filled = [[c for c in r if c is not None and str(c).strip()] for r in rows]
-    width = max((len(f) for f in filled), default=0)
-    for i, cells in enumerate(filled):
-        if len(cells) == width and all(isinstance(c, str) for c in cells):
-            return i
-    return 0
+    return _first_header(filled, lambda c: isinstance(c, str))
 
 
 FILE_SOURCES: tuple[type[FileSource], ...] = (CsvSource, ParquetSource, ZipSource, ExcelSource)
