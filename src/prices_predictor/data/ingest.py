@@ -680,42 +680,70 @@ def _formatted_numbers(df: pd.DataFrame, dialect: CsvDialect) -> pd.DataFrame:
     commas are decimal marks). Only when every cell is one, some of the first carry a
     separator, sign or unit (plain digits, such as zip codes, were read as pandas reads
     them), and the column has one unit at most (``2 BHK`` beside ``34 sq m`` says the numbers
-    are not of one kind)."""
-    t = re.escape(dialect.thousands or ",")
-    if dialect.decimal == ",":  # French and Nordic sheets group thousands with a (no-break) space
-        t = rf"(?:{t}|[ \u00a0\u202f])"
-    d = re.escape(dialect.decimal)
-    # thousands (1,250,000), or lakhs and crores as India groups them (12,50,000)
-    digits = rf"(\d{{1,3}}({t}\d{{3}})+|\d{{1,2}}({t}\d{{2}})+{t}\d{{3}}|\d+)"
-    amount = rf"[-+]?\s*{CURRENCY}?\s*[-+]?{digits}({d}\d+)?(\s*{SCALE})?\s*{CURRENCY}?"
-    number = re.compile(rf"{amount}(\s*{UNIT})?", re.IGNORECASE)
-    unit = re.compile(rf"\s*({UNIT})$", re.IGNORECASE)
-    scale = re.compile(rf"\s*({SCALE})", re.IGNORECASE)
-    marks = rf"{CURRENCY}|{t}|{UNIT}$|\d\s*{SCALE}"
+    are not of one kind). Amounts of money group thousands with the file's decimal mark when
+    they say so (``€ 299.500`` in a comma-separated file is 299,500: see :func:`_grouped`)."""
+    thousands = dialect.thousands or ","
+    swapped = "," if dialect.decimal == "." else "."
     for c in df.columns:
         col = df[c]
         if col.dtype != object:
             continue
         present = col.dropna()
         head = present.iloc[:1000].astype(str).str.strip()  # text columns stop here, cheaply
-        if head.empty or not head.str.fullmatch(number).all():
+        if head.empty:
             continue
-        if not head.str.contains(marks, flags=re.IGNORECASE).any():
-            continue
-        text = present.astype(str).str.strip()
-        if not text.str.fullmatch(number).all():
-            continue
-        units = text.str.extract(unit)[0].dropna().str.lower().str.replace(r"[\s.]", "", regex=True)
-        if units.str.rstrip("s").nunique() > 1:  # 1 bed, 2 beds: one unit
-            continue
-        bare = text.str.replace(unit, "", regex=True)
-        times = bare.str.extract(scale)[0].map(_scale_factor, na_action="ignore").fillna(1.0)
-        plain = bare.str.replace(scale, "", regex=True).str.replace(
-            rf"{CURRENCY}|{t}|\s", "", regex=True, flags=re.IGNORECASE
-        )
-        values = pd.to_numeric(plain.str.replace(dialect.decimal, ".", regex=False))
-        df[c] = (values * times if (times != 1).any() else values).reindex(col.index)
+        if _grouped(head, dialect.decimal):
+            values = _numbers(present, head, dialect.decimal, swapped)
+        else:
+            values = _numbers(present, head, thousands, dialect.decimal)
+        if values is not None:
+            df[c] = values.reindex(col.index)
     return df
+
+
+def _grouped(head: pd.Series, decimal: str) -> bool:
+    """Whether amounts of money group thousands with ``decimal``: every cell has a currency,
+    some end in the mark and three digits (``€ 299.500``), none in it and one or two (a
+    price's cents: ``€ 299.50``), and none has a multiplier (``$1.250M`` is 1.25 million)."""
+    d = re.escape(decimal)
+    if not head.str.contains(CURRENCY, flags=re.IGNORECASE).all():
+        return False
+    if head.str.contains(rf"\d\s*{SCALE}", flags=re.IGNORECASE).any():
+        return False
+    three = head.str.contains(rf"\d{d}\d{{3}}(?!\d)").any()
+    return bool(three and not head.str.contains(rf"\d{d}\d{{1,2}}(?!\d)").any())
+
+
+def _numbers(present: pd.Series, head: pd.Series, thousands: str, decimal: str) -> pd.Series | None:
+    """``present``'s cells as numbers with these marks; None unless every cell is one (see
+    :func:`_formatted_numbers`)."""
+    t = re.escape(thousands)
+    if decimal == ",":  # French and Nordic sheets group thousands with a (no-break) space
+        t = rf"(?:{t}|[ \u00a0\u202f])"
+    d = re.escape(decimal)
+    # thousands (1,250,000), or lakhs and crores as India groups them (12,50,000)
+    digits = rf"(\d{{1,3}}({t}\d{{3}})+|\d{{1,2}}({t}\d{{2}})+{t}\d{{3}}|\d+)"
+    amount = rf"[-+]?\s*{CURRENCY}?\s*[-+]?{digits}({d}\d+)?(\s*{SCALE})?\s*{CURRENCY}?"
+    number = re.compile(rf"{amount}(\s*{UNIT})?", re.IGNORECASE)
+    unit = re.compile(rf"\s*({UNIT})$", re.IGNORECASE)
+    scale = re.compile(rf"\s*({SCALE})", re.IGNORECASE)
+    if not head.str.fullmatch(number).all():
+        return None
+    if not head.str.contains(rf"{CURRENCY}|{t}|{UNIT}$|\d\s*{SCALE}", flags=re.IGNORECASE).any():
+        return None
+    text = present.astype(str).str.strip()
+    if not text.str.fullmatch(number).all():
+        return None
+    units = text.str.extract(unit)[0].dropna().str.lower().str.replace(r"[\s.]", "", regex=True)
+    if units.str.rstrip("s").nunique() > 1:  # 1 bed, 2 beds: one unit
+        return None
+    bare = text.str.replace(unit, "", regex=True)
+    times = bare.str.extract(scale)[0].map(_scale_factor, na_action="ignore").fillna(1.0)
+    plain = bare.str.replace(scale, "", regex=True).str.replace(
+        rf"{CURRENCY}|{t}|\s", "", regex=True, flags=re.IGNORECASE
+    )
+    values = pd.to_numeric(plain.str.replace(decimal, ".", regex=False))
+    return values * times if (times != 1).any() else values
 
 
 def _scale_factor(word: str) -> float:
