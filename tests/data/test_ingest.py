@@ -279,19 +279,21 @@ def test_prices_and_areas_formatted_as_spreadsheets_export_them_are_numbers(
     # amounts of money grouped with the other mark than the file's numbers: a scraped
     # listing site's euros in a comma-separated file, pounds in a semicolon one; cents and
     # multipliers keep the file's marks
-    scraped = tmp_path / "scraped.csv"
-    scraped.write_text('prijs,area\n"€ 299.500",101.5\n"€ 450.000",120\n€ 1.250.000,220\n')
-    df = load(str(scraped), target="prijs")
-    assert df["prijs"].tolist() == [299500, 450000, 1250000]
-    assert df["area"].tolist() == [101.5, 120, 220]
-    pounds = tmp_path / "pounds.csv"
-    pounds.write_text("price;area\n£350,000;98,5\n£1,250,000;120\n")
-    assert load(str(pounds), target="price")["price"].tolist() == [350000, 1250000]
-    cents = tmp_path / "cents.csv"
-    cents.write_text("price,fee,area\n$350.50,$1.250M,1\n$275.000,$2.5M,2\n")
-    df = load(str(cents), target="price")
-    assert df["price"].tolist() == [350.5, 275.0]
-    assert df["fee"].tolist() == [1_250_000, 2_500_000]
+    cases = {  # file text -> the columns read from it
+        'prijs,area\n"€ 299.500",101.5\n"€ 450.000",120\n€ 1.250.000,220\n': {
+            "prijs": [299500, 450000, 1250000],
+            "area": [101.5, 120, 220],
+        },
+        "prijs;area\n£350,000;98,5\n£1,250,000;120\n": {"prijs": [350000, 1250000]},
+        "prijs,fee,area\n$350.50,$1.250M,1\n$275.000,$2.5M,2\n": {
+            "prijs": [350.5, 275.0],
+            "fee": [1_250_000, 2_500_000],
+        },
+    }
+    for i, (text, columns) in enumerate(cases.items()):
+        (tmp_path / f"money{i}.csv").write_text(text)
+        df = load(str(tmp_path / f"money{i}.csv"), target="prijs")
+        assert {c: df[c].tolist() for c in columns} == columns, text
     # French: thousands grouped by a space or a no-break space, as sheets there export them
     french = tmp_path / "french.csv"
     french.write_text("Valeur fonciere;Surface\n190 100,00;97,2\n1\u00a0250\u202f000;120\n")
