@@ -330,13 +330,13 @@ def _numeric_column(
 
 
 def _text_column(col: str, present: pd.Series, n: int) -> tuple[Decision, dict[str, Any] | None]:
-    levels = sorted({v for v in (cat_value(x) for x in present.unique()) if v is not None})
     if present.head(500).astype(str).str.fullmatch(POINT).mean() >= MIN_PARSED:
         why = (
             "coordinates as points (e.g. '" + str(present.iloc[0]).strip() + "'): "
             "not read; give latitude and longitude as two columns for a location effect"
         )
         return Decision(col, "left out", why), None
+    levels = sorted({v for v in (cat_value(x) for x in present.unique()) if v is not None})
     if len(levels) > FREE_TEXT_SHARE * len(present) and len(levels) > 20:
         why = f"free text or id-like ({len(levels):,} distinct in {len(present):,} rows)"
         return Decision(col, "left out", why), None
